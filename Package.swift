@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// C codecs come from Debian's -dev packages (scripts/install-deps.sh installs them); each is a
+// system-library target so the binary links the distribution's tuned library, not a vendored copy.
+let package = Package(
+    name: "cloud-wal",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cloud-wal", targets: ["cloud-wal"]),
+        .library(name: "CloudWAL", targets: ["CloudWAL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
+        .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .target(
+            name: "CloudWAL",
+            dependencies: [
+                "CZlib", "CBzip2", "CLZMA", "CZstd", "CLZ4", "CSnappy",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "cloud-wal",
+            dependencies: [
+                "CloudWAL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "CloudWALTests", dependencies: ["CloudWAL"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CloudWAL"]),
+    ]
+)

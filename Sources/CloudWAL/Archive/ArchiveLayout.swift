@@ -1,0 +1,58 @@
+/// Where barman-cloud keeps each WAL file, so either tool restores what the other archived:
+/// `<prefix>/<server>/wals/<TTTTTTTTLLLLLLLL>/<name><ext>`, and `.history` directly in `wals/`.
+public struct ArchiveLayout: Sendable, Equatable {
+    public let prefix: String
+    public let serverName: String
+
+    /// Fails for a server name that would not stay one path component.
+    public init(prefix: String, serverName: String) throws {
+        guard !serverName.isEmpty, !serverName.contains("/"), !serverName.hasPrefix("."),
+            !serverName.utf8.contains(where: { $0 < 0x20 })
+        else {
+            throw WALError(.invalidInput, "Invalid server name '\(serverName)': it must be one path component")
+        }
+        self.prefix = prefix
+        self.serverName = serverName
+    }
+
+    /// `os.path.join(prefix, server)`: an empty prefix adds nothing, a trailing `/` is not doubled.
+    public var serverPrefix: String {
+        if prefix.isEmpty { return serverName }
+        return prefix.hasSuffix("/") ? prefix + serverName : "\(prefix)/\(serverName)"
+    }
+
+    /// The folder holding every WAL object, with its trailing `/`.
+    public var walsPrefix: String { "\(serverPrefix)/wals/" }
+
+    /// The object key for `wal` stored with `compression`.
+    public func key(for wal: WALFileName, compression: Compression?) -> String {
+        searchPrefix(for: wal) + (compression?.fileExtension ?? "")
+    }
+
+    /// The key prefix every stored form of `wal` (any compression, and its `.partial`) starts with.
+    public func searchPrefix(for wal: WALFileName) -> String {
+        if let hash = wal.hashDirectory {
+            return "\(walsPrefix)\(hash)/\(wal.name)"
+        }
+        return walsPrefix + wal.name
+    }
+
+    /// Recognises a WAL object key: the WAL name and the compression its extension names.
+    /// Keys with an unknown extension, or that are no WAL name once the extension is gone, give `nil`.
+    public static func parseObjectName(_ key: String) -> (wal: WALFileName, compression: Compression?)? {
+        let base = key.split(separator: "/").last.map(String.init) ?? key
+        if let wal = WALFileName(base) { return (wal, nil) }
+        guard let compression = Compression.detect(fromName: base),
+            let wal = WALFileName(String(base.dropLast(compression.fileExtension.count)))
+        else { return nil }
+        return (wal, compression)
+    }
+}
+
+/// The user-metadata keys cloud-wal attaches to each WAL object.
+public enum ObjectMetadataKey {
+    /// Hex SHA-256 of the uncompressed content, checked on restore and on duplicate detection.
+    public static let sha256 = "cloudwal-sha256"
+    /// Size of the uncompressed content in bytes.
+    public static let size = "cloudwal-size"
+}

@@ -1,0 +1,178 @@
+import Logging
+
+/// Pushes one WAL file into the archive: what `archive_command` runs.
+///
+/// The file is read once; each chunk is hashed and compressed as it passes. Nothing archived is
+/// ever replaced: the store is asked to create only, and an existing object (under any
+/// compression) is compared by content. Same content is success, as PostgreSQL retries a segment
+/// whose earlier archiving crashed after the upload; different content fails and leaves the
+/// archived copy alone.
+public struct WALArchiver: Sendable {
+    public struct Configuration: Sendable {
+        public var compression: Compression?
+        public var compressionLevel: CompressionLevel
+        public var tags: [ObjectTag]
+        /// Replace `tags` on `.history` files when not empty (barman-cloud's `--history-tag`).
+        public var historyTags: [ObjectTag]
+
+        public init(
+            compression: Compression? = nil, compressionLevel: CompressionLevel = .medium,
+            tags: [ObjectTag] = [], historyTags: [ObjectTag] = []
+        ) {
+            self.compression = compression
+            self.compressionLevel = compressionLevel
+            self.tags = tags
+            self.historyTags = historyTags
+        }
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        /// A new object was stored.
+        case archived(key: String, size: Int, storedSize: Int)
+        /// The same content was already archived under `key`.
+        case alreadyArchived(key: String)
+    }
+
+    public let store: any ObjectStore
+    public let layout: ArchiveLayout
+    public let configuration: Configuration
+    private let logger: Logger
+    private static let readChunkSize = 1 << 20
+
+    public init(store: any ObjectStore, layout: ArchiveLayout, configuration: Configuration, logger: Logger) {
+        self.store = store
+        self.layout = layout
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Archives the file at `walPath` (absolute or relative, as `%p` gives it).
+    public func archive(walPath: String) async throws -> Outcome {
+        let fileName = FileSystemOps.baseName(of: walPath)
+        guard let wal = WALFileName(fileName) else {
+            throw WALError(.invalidInput, "\(walPath) is an invalid name for a WAL file")
+        }
+        let content = try readAndEncode(walPath, wal: wal)
+        let key = layout.key(for: wal, compression: configuration.compression)
+
+        if let existing = try await findExisting(wal) {
+            return try await settleDuplicate(existing: existing, content: content, wal: wal)
+        }
+        let metadata = [ObjectMetadataKey.sha256: content.sha256, ObjectMetadataKey.size: String(content.size)]
+        let tags = wal.kind == .history && !configuration.historyTags.isEmpty
+            ? configuration.historyTags : configuration.tags
+        let options = PutOptions(metadata: metadata, tags: tags, createOnly: true)
+        let outcome: PutOutcome
+        do {
+            outcome = try await store.put(key, body: content.body, options: options)
+        } catch let error as StorageError {
+            throw WALError(error)
+        }
+        switch outcome {
+        case .created:
+            logger.info(
+                "Archived \(wal.name) as \(key) (\(content.size) bytes, \(content.body.count) stored)")
+            return .archived(key: key, size: content.size, storedSize: content.body.count)
+        case .alreadyExists:
+            // Another archiver won a race between our check and our write: judge its object by content.
+            return try await settleDuplicate(
+                existing: (key, configuration.compression), content: content, wal: wal)
+        }
+    }
+
+    // MARK: - Internals
+
+    private struct EncodedContent {
+        var body: [UInt8]
+        var sha256: String
+        var size: Int
+    }
+
+    /// Reads the file once, hashing and compressing each chunk as it is read.
+    private func readAndEncode(_ path: String, wal: WALFileName) throws -> EncodedContent {
+        do {
+            let handle = try FileHandle.openForReading(path)
+            let size = try handle.size()
+            if wal.kind == .segment || wal.kind == .partial, !WALSegmentSize.isValid(size) {
+                throw WALError(
+                    .sourceUnreadable,
+                    "\(path) is \(size) bytes: a WAL segment is a power of two from 1 MiB to 1 GiB")
+            }
+            var digest = ContentDigest()
+            var body: [UInt8]
+            if let compression = configuration.compression {
+                let compressor = try compression.makeCompressor(level: configuration.compressionLevel)
+                body = []
+                body.reserveCapacity(size / 2)
+                var buffer = [UInt8](repeating: 0, count: Swift.min(Self.readChunkSize, Swift.max(size, 1)))
+                while true {
+                    let count = try buffer.withUnsafeMutableBytes { try handle.readFully(into: $0) }
+                    if count == 0 { break }
+                    try buffer.withUnsafeBytes { raw in
+                        let chunk = UnsafeRawBufferPointer(rebasing: raw[..<count])
+                        digest.update(chunk)
+                        try compressor.compress(chunk, into: &body)
+                    }
+                }
+                try compressor.finish(into: &body)
+            } else {
+                // Uncompressed: read straight into the body, hashing each chunk while it is cache-hot.
+                body = [UInt8](repeating: 0, count: size)
+                var offset = 0
+                try body.withUnsafeMutableBytes { raw in
+                    while offset < size {
+                        let end = Swift.min(offset + Self.readChunkSize, size)
+                        let chunk = UnsafeMutableRawBufferPointer(rebasing: raw[offset..<end])
+                        let count = try handle.readFully(into: chunk)
+                        digest.update(UnsafeRawBufferPointer(rebasing: chunk[..<count]))
+                        offset += count
+                        if count < chunk.count { break }
+                    }
+                }
+                if offset != size { body.removeSubrange(offset...) }
+            }
+            try handle.close()
+            // The file must not change while PostgreSQL waits on us; a size change means it did.
+            guard digest.byteCount == size else {
+                throw WALError(.sourceUnreadable, "\(path) changed size while being read (\(size) → \(digest.byteCount))")
+            }
+            return EncodedContent(body: body, sha256: digest.finalize(), size: size)
+        } catch let error as SystemError {
+            throw WALError(.sourceUnreadable, "\(path): \(error.reason)")
+        } catch let error as CompressionError {
+            throw WALError(.sourceUnreadable, "\(path): compression failed: \(error.message)")
+        }
+    }
+
+    /// The first stored form of `wal` (any compression), if one exists.
+    private func findExisting(_ wal: WALFileName) async throws -> (key: String, compression: Compression?)? {
+        let listing: ObjectListing
+        do {
+            listing = try await store.list(prefix: layout.searchPrefix(for: wal), delimiter: "/")
+        } catch let error as StorageError {
+            throw WALError(error)
+        }
+        for object in listing.objects {
+            if let parsed = ArchiveLayout.parseObjectName(object.key), parsed.wal.name == wal.name {
+                return (object.key, parsed.compression)
+            }
+        }
+        return nil
+    }
+
+    private func settleDuplicate(
+        existing: (key: String, compression: Compression?), content: EncodedContent, wal: WALFileName
+    ) async throws -> Outcome {
+        let reader = WALObjectReader(store: store)
+        let stored = try await reader.read(
+            existing.key, compression: existing.compression, expectSegment: false, sink: { _ in })
+        guard stored.sha256 == content.sha256 else {
+            throw WALError(
+                .conflict,
+                "\(wal.name) is already archived as \(existing.key) with different content "
+                    + "(archived SHA-256 \(stored.sha256), local \(content.sha256)); the archived copy is kept")
+        }
+        logger.warning("\(wal.name) is already archived as \(existing.key) with the same content; nothing to do")
+        return .alreadyArchived(key: existing.key)
+    }
+}

@@ -1,0 +1,75 @@
+/// Streams a stored WAL object back to its plain bytes and proves them intact.
+///
+/// Shared by restore (which writes the bytes to `%p`) and by duplicate detection (which only needs
+/// the digest), so both trust exactly the same checks: the codec's own framing and checksums, the
+/// SHA-256 recorded at archive time when there is one, and the segment size rule.
+struct WALObjectReader: Sendable {
+    let store: any ObjectStore
+
+    struct Result: Sendable {
+        let sha256: String
+        let size: Int
+        /// Whether a recorded SHA-256 was there to compare with (objects written by barman-cloud have none).
+        let verified: Bool
+    }
+
+    /// Reads `key`, decompressing by its extension, handing each plain chunk to `sink`.
+    func read(
+        _ key: String, compression: Compression?, expectSegment: Bool,
+        sink: (UnsafeRawBufferPointer) throws -> Void
+    ) async throws -> Result {
+        let download: ObjectDownload
+        do {
+            download = try await store.get(key)
+        } catch let error as StorageError {
+            throw WALError(error)
+        }
+        var digest = ContentDigest()
+        var plain: [UInt8] = []
+        let decompressor = try compression?.makeDecompressor()
+        do {
+            for try await chunk in download.chunks {
+                if let decompressor {
+                    plain.removeAll(keepingCapacity: true)
+                    try chunk.withUnsafeBytes { try decompressor.decompress($0, into: &plain) }
+                    try plain.withUnsafeBytes { bytes in
+                        digest.update(bytes)
+                        try sink(bytes)
+                    }
+                } else {
+                    try chunk.withUnsafeBytes { bytes in
+                        digest.update(bytes)
+                        try sink(bytes)
+                    }
+                }
+            }
+            try decompressor?.finish()
+        } catch let error as CompressionError {
+            throw WALError(.corrupt, "\(key) is corrupt: \(error.message)")
+        } catch let error as StorageError {
+            throw WALError(error)
+        }
+        let sha256 = digest.finalize()
+        let recorded = download.info.metadata[ObjectMetadataKey.sha256]
+        if let recorded, recorded != sha256 {
+            throw WALError(.corrupt, "\(key) is corrupt: SHA-256 \(sha256) differs from the recorded \(recorded)")
+        }
+        if let recordedSize = download.info.metadata[ObjectMetadataKey.size].flatMap(Int.init),
+            recordedSize != digest.byteCount
+        {
+            throw WALError(
+                .corrupt, "\(key) is corrupt: \(digest.byteCount) bytes instead of the recorded \(recordedSize)")
+        }
+        if expectSegment, !WALSegmentSize.isValid(digest.byteCount) {
+            throw WALError(.corrupt, "\(key) is corrupt: \(digest.byteCount) bytes is not a WAL segment size")
+        }
+        return Result(sha256: sha256, size: digest.byteCount, verified: recorded != nil)
+    }
+}
+
+/// PostgreSQL's segment sizes: a power of two from 1 MiB to 1 GiB (`initdb --wal-segsize`).
+public enum WALSegmentSize {
+    public static func isValid(_ size: Int) -> Bool {
+        size >= 1 << 20 && size <= 1 << 30 && size & (size - 1) == 0
+    }
+}

@@ -1,0 +1,241 @@
+import Glibc
+
+/// The embedded default backend: a directory tree laid out exactly like the bucket.
+///
+/// The root directory plays the bucket and must already exist. Creating it on demand would turn
+/// an unmounted archive volume into silent archiving onto the local disk; below the root,
+/// directories are created as needed.
+///
+/// Writes are atomic and durable: data goes to a temporary file in the target directory, is
+/// fsynced, then hard-linked into place (`link` fails instead of replacing, which is the
+/// create-only guarantee), and the directory is fsynced before `put` returns. Metadata lives in
+/// a hidden sibling `.NAME.meta`; listings skip dot-files, so keys stay exactly barman-cloud's.
+public struct FileSystemStore: ObjectStore {
+    public let root: String
+    private let readChunkSize: Int
+
+    public init(root: String, readChunkSize: Int = 1 << 20) {
+        self.root = root
+        self.readChunkSize = readChunkSize
+    }
+
+    public func put(_ key: String, body: [UInt8], options: PutOptions) async throws -> PutOutcome {
+        let path = try self.path(for: key)
+        let directory = FileSystemOps.directory(of: path)
+        try requireRoot()
+        return try mapErrors(key) {
+            try FileSystemOps.makeDirectories(directory, below: root)
+            let dataTemp = FileSystemOps.temporarySibling(of: path, tag: "tmp")
+            let metaPath = Self.metadataPath(for: path)
+            let metaTemp = FileSystemOps.temporarySibling(of: metaPath, tag: "tmp")
+            defer {
+                try? FileSystemOps.remove(dataTemp)
+                try? FileSystemOps.remove(metaTemp)
+            }
+            try writeDurably(body, to: dataTemp)
+            if !options.metadata.isEmpty || !options.tags.isEmpty {
+                try writeDurably(Array(Self.encodeMetadata(options).utf8), to: metaTemp)
+            }
+            if options.createOnly {
+                do {
+                    try FileSystemOps.link(dataTemp, to: path)
+                } catch let error as SystemError where error.isAlreadyExists {
+                    return .alreadyExists
+                }
+            } else {
+                try FileSystemOps.rename(dataTemp, to: path)
+            }
+            if FileSystemOps.exists(metaTemp) {
+                try FileSystemOps.rename(metaTemp, to: metaPath)
+            }
+            // The temporary name is removed before the directory sync so no stray entry survives.
+            try FileSystemOps.remove(dataTemp)
+            try FileSystemOps.syncDirectory(directory)
+            return .created
+        }
+    }
+
+    public func get(_ key: String) async throws -> ObjectDownload {
+        let path = try self.path(for: key)
+        guard let info = try await head(key) else {
+            throw StorageError(.notFound, "\(path): no such object")
+        }
+        let reader = ChunkReader(handle: try mapErrors(key) { try FileHandle.openForReading(path) }, chunkSize: readChunkSize)
+        // `unfolding` reads lazily, one chunk per `next()`: memory stays at one chunk whatever the size.
+        let chunks = AsyncThrowingStream<[UInt8], any Error> { try reader.next() }
+        return ObjectDownload(info: info, chunks: chunks)
+    }
+
+    public func head(_ key: String) async throws -> ObjectInfo? {
+        let path = try self.path(for: key)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw storageError(SystemError("stat", path: path, errno: errno))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return ObjectInfo(key: key, size: Int(info.st_size), metadata: try readMetadata(for: path))
+    }
+
+    public func list(prefix: String, delimiter: String?) async throws -> ObjectListing {
+        try requireRoot()
+        // Walk only the directory the prefix points into; a `/`-delimited listing never descends.
+        let prefixDirectory = prefix.lastIndex(of: "/").map { String(prefix[..<$0]) } ?? ""
+        var listing = ObjectListing()
+        try mapErrors(prefix) {
+            try walk(relative: prefixDirectory, prefix: prefix, delimiter: delimiter, into: &listing)
+        }
+        return listing
+    }
+
+    public func delete(_ key: String) async throws {
+        let path = try self.path(for: key)
+        try mapErrors(key) {
+            try FileSystemOps.remove(path)
+            try FileSystemOps.remove(Self.metadataPath(for: path))
+            try FileSystemOps.syncDirectory(FileSystemOps.directory(of: path))
+        }
+    }
+
+    public func checkBucket() async throws -> BucketStatus {
+        guard FileSystemOps.isDirectory(root) else { return .missing }
+        guard access(root, W_OK | X_OK) == 0 else {
+            throw StorageError(.accessDenied, "\(root): \(SystemError("access", path: root, errno: errno).reason)")
+        }
+        return .available
+    }
+
+    // MARK: - Internals
+
+    private func requireRoot() throws {
+        guard FileSystemOps.isDirectory(root) else {
+            throw StorageError(.notFound, "Archive directory \(root) does not exist (create it first)")
+        }
+    }
+
+    /// Maps a key to a path, refusing keys that could step outside the root.
+    private func path(for key: String) throws -> String {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard !key.isEmpty, !key.hasPrefix("/"),
+            !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty || $0.hasPrefix(".") })
+        else {
+            throw StorageError(.invalidRequest, "Invalid object key '\(key)'")
+        }
+        return root == "/" ? "/\(key)" : "\(root)/\(key)"
+    }
+
+    private func writeDurably(_ bytes: [UInt8], to path: String) throws {
+        let handle = try FileHandle.createExclusive(path, mode: 0o640)
+        try handle.write(bytes)
+        try handle.sync()
+        try handle.close()
+    }
+
+    private func walk(relative: String, prefix: String, delimiter: String?, into listing: inout ObjectListing) throws {
+        let directory = relative.isEmpty ? root : "\(root)/\(relative)"
+        let entries: [(name: String, isDirectory: Bool)]
+        do {
+            entries = try FileSystemOps.contents(of: directory)
+        } catch let error as SystemError where error.isNotFound || error.errno == ENOTDIR {
+            return
+        }
+        for entry in entries where !entry.name.hasPrefix(".") {
+            let key = relative.isEmpty ? entry.name : "\(relative)/\(entry.name)"
+            if entry.isDirectory {
+                let asPrefix = key + "/"
+                guard asPrefix.hasPrefix(prefix) || prefix.hasPrefix(asPrefix) else { continue }
+                if let delimiter, asPrefix.count > prefix.count,
+                    asPrefix.dropFirst(prefix.count).contains(delimiter)
+                {
+                    listing.commonPrefixes.append(asPrefix)
+                } else {
+                    try walk(relative: key, prefix: prefix, delimiter: delimiter, into: &listing)
+                }
+            } else if key.hasPrefix(prefix) {
+                var info = stat()
+                guard stat("\(root)/\(key)", &info) == 0 else { continue }
+                listing.objects.append(ObjectInfo(key: key, size: Int(info.st_size)))
+            }
+        }
+    }
+
+    private func readMetadata(for path: String) throws -> [String: String] {
+        let metaPath = Self.metadataPath(for: path)
+        let handle: FileHandle
+        do {
+            handle = try FileHandle.openForReading(metaPath)
+        } catch let error as SystemError where error.isNotFound {
+            return [:]
+        }
+        var bytes = [UInt8](repeating: 0, count: 64 * 1024)
+        let count = try bytes.withUnsafeMutableBytes { try handle.readFully(into: $0) }
+        var metadata: [String: String] = [:]
+        for line in String(decoding: bytes[..<count], as: UTF8.self).split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            metadata[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return metadata
+    }
+
+    /// Reads a file chunk by chunk for a download stream.
+    ///
+    /// `@unchecked Sendable`: the stream calls `next()` from one consumer at a time, never concurrently,
+    /// so the handle is never shared between threads at once.
+    private final class ChunkReader: @unchecked Sendable {
+        private let handle: FileHandle
+        private let chunkSize: Int
+        private var finished = false
+
+        init(handle: FileHandle, chunkSize: Int) {
+            self.handle = handle
+            self.chunkSize = chunkSize
+        }
+
+        func next() throws -> [UInt8]? {
+            guard !finished else { return nil }
+            var buffer = [UInt8](repeating: 0, count: chunkSize)
+            let count: Int
+            do {
+                count = try buffer.withUnsafeMutableBytes { try handle.readFully(into: $0) }
+            } catch {
+                throw StorageError(.failed, "\(error)")
+            }
+            if count < chunkSize {
+                finished = true
+                try? handle.close()
+            }
+            if count == 0 { return nil }
+            buffer.removeSubrange(count...)
+            return buffer
+        }
+    }
+
+    static func metadataPath(for path: String) -> String {
+        "\(FileSystemOps.directory(of: path))/.\(FileSystemOps.baseName(of: path)).meta"
+    }
+
+    /// `key=value` lines; tags are recorded as `tag.KEY=VALUE` so a later copy to a cloud can restore them.
+    static func encodeMetadata(_ options: PutOptions) -> String {
+        var lines = options.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        lines += options.tags.map { "tag.\($0.key)=\($0.value)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func mapErrors<T>(_ key: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SystemError {
+            throw storageError(error)
+        }
+    }
+
+    private func storageError(_ error: SystemError) -> StorageError {
+        switch error.errno {
+        case EACCES, EPERM: StorageError(.accessDenied, error.description)
+        case ENOENT: StorageError(.notFound, error.description)
+        // An absent or dead network mount is "unreachable": retrying later may succeed.
+        case EIO, ESTALE, ETIMEDOUT, EHOSTUNREACH, ENOTCONN: StorageError(.unreachable, error.description)
+        default: StorageError(.failed, error.description)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+/// The seam between archive logic and the clouds: everything above it is backend-agnostic.
+///
+/// Keys are `/`-separated paths relative to the store's bucket (or root directory); the store
+/// adds nothing to them, so a key means the same object in every backend and in barman-cloud.
+public protocol ObjectStore: Sendable {
+    /// Stores `body` under `key`. With `options.createOnly` an existing object is left untouched
+    /// and `.alreadyExists` is returned; the call returns only once the object is durable.
+    func put(_ key: String, body: [UInt8], options: PutOptions) async throws -> PutOutcome
+
+    /// Opens `key` for streaming; throws `StorageError` with kind `.notFound` when it is absent.
+    func get(_ key: String) async throws -> ObjectDownload
+
+    /// The object's size and metadata, or `nil` when it is absent.
+    func head(_ key: String) async throws -> ObjectInfo?
+
+    /// Objects whose key starts with `prefix`. With a delimiter, keys containing it after the
+    /// prefix are rolled up into `commonPrefixes`, as S3 does.
+    func list(prefix: String, delimiter: String?) async throws -> ObjectListing
+
+    /// Removes `key`; removing an absent object is not an error.
+    func delete(_ key: String) async throws
+
+    /// Whether the bucket (container, root directory) exists; throws `.unreachable` when the
+    /// storage cannot be asked at all. Backs `-t/--test`.
+    func checkBucket() async throws -> BucketStatus
+}
+
+public enum BucketStatus: Sendable, Equatable {
+    case available
+    case missing
+}
+
+public enum PutOutcome: Sendable, Equatable {
+    case created
+    case alreadyExists
+}
+
+/// What a write carries besides its bytes.
+public struct PutOptions: Sendable, Equatable {
+    /// User metadata (`x-amz-meta-*` on S3); keys are lower-case ASCII.
+    public var metadata: [String: String]
+    /// Object tags, in order (S3 tagging, Azure index tags, GCS metadata).
+    public var tags: [ObjectTag]
+    /// Refuse to replace an existing object (`If-None-Match: *` and its equivalents).
+    public var createOnly: Bool
+
+    public init(metadata: [String: String] = [:], tags: [ObjectTag] = [], createOnly: Bool = true) {
+        self.metadata = metadata
+        self.tags = tags
+        self.createOnly = createOnly
+    }
+}
+
+public struct ObjectTag: Sendable, Hashable {
+    public let key: String
+    public let value: String
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+public struct ObjectInfo: Sendable, Equatable {
+    public let key: String
+    public let size: Int
+    public let metadata: [String: String]
+    public init(key: String, size: Int, metadata: [String: String] = [:]) {
+        self.key = key
+        self.size = size
+        self.metadata = metadata
+    }
+}
+
+public struct ObjectListing: Sendable, Equatable {
+    public var objects: [ObjectInfo]
+    public var commonPrefixes: [String]
+    public init(objects: [ObjectInfo] = [], commonPrefixes: [String] = []) {
+        self.objects = objects
+        self.commonPrefixes = commonPrefixes
+    }
+}
+
+/// An object being read: its description and its bytes as they arrive.
+public struct ObjectDownload: Sendable {
+    public let info: ObjectInfo
+    public let chunks: AsyncThrowingStream<[UInt8], any Error>
+    public init(info: ObjectInfo, chunks: AsyncThrowingStream<[UInt8], any Error>) {
+        self.info = info
+        self.chunks = chunks
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import CloudWAL
+import Logging
+
+extension CloudProvider: ExpressibleByArgument {}
+extension CloudOptions.ServerSideEncryption: ExpressibleByArgument {}
+extension CloudOptions.AzureCredential: ExpressibleByArgument {}
+
+enum AddressingStyle: String, ExpressibleByArgument, CaseIterable {
+    case auto, virtual, path
+}
+
+/// The options every barman-cloud command shares (`cloud_cli.py`), with barman-cloud's spellings.
+struct CommonOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "More output; repeat for more.")
+    var verbose: Int
+
+    @Flag(name: .shortAndLong, help: "Less output; repeat for less.")
+    var quiet: Int
+
+    @Flag(name: .shortAndLong, help: "Test cloud connectivity and exit.")
+    var test = false
+
+    @Option(name: .customLong("cloud-provider"), help: "The cloud provider (default: from the URL; aws-s3 for s3://).")
+    var cloudProvider: CloudProvider?
+
+    @Option(name: .customLong("endpoint-url"), help: "Override the S3 endpoint, e.g. for an S3-compatible store.")
+    var endpointURL: String?
+
+    @Option(name: [.customShort("P"), .customLong("aws-profile")], help: "The AWS profile to use.")
+    var awsProfile: String?
+
+    @Option(name: .customLong("profile"), help: "Deprecated alias of --aws-profile.")
+    var profile: String?
+
+    @Option(name: .customLong("read-timeout"), help: "Seconds to wait for data from S3 (default 60).")
+    var readTimeout: Int = 60
+
+    @Option(name: .customLong("addressing-style"), help: "S3 addressing style: auto, virtual or path.")
+    var addressingStyle: AddressingStyle?
+
+    @Option(
+        name: [.customLong("azure-credential"), .customLong("credential")],
+        help: "Azure credential: azure-cli, managed-identity or default.")
+    var azureCredential: CloudOptions.AzureCredential?
+
+    var logLevel: Logger.Level { StderrLogHandler.level(verbose: verbose, quiet: quiet) }
+
+    func makeLogger() -> Logger {
+        let level = logLevel
+        return Logger(label: "cloud-wal") { StderrLogHandler(label: $0, level: level) }
+    }
+
+    /// The shared part of `CloudOptions`; commands add their own fields before validating.
+    func cloudOptions(logger: Logger) -> CloudOptions {
+        var options = CloudOptions()
+        options.provider = cloudProvider
+        options.endpointURL = endpointURL
+        if profile != nil, awsProfile == nil {
+            logger.warning("--profile is deprecated, use -P/--aws-profile")
+        }
+        options.awsProfile = awsProfile ?? profile
+        options.readTimeoutSeconds = readTimeout
+        options.azureCredential = azureCredential
+        return options
+    }
+}

@@ -1,0 +1,19 @@
+import CloudWAL
+import Logging
+
+/// `-t/--test`: 0 when the bucket is there, 1 when it is missing, 2 when the storage cannot be reached.
+enum ConnectivityTest {
+    struct BucketMissing: Error, CustomStringConvertible {
+        let url: StorageURL
+        var description: String { "Bucket \(url) does not exist" }
+    }
+
+    static func run(store: any ObjectStore, url: StorageURL, logger: Logger) async throws {
+        switch try await store.checkBucket() {
+        case .available:
+            logger.info("Connectivity test succeeded: \(url) is reachable")
+        case .missing:
+            throw BucketMissing(url: url)
+        }
+    }
+}

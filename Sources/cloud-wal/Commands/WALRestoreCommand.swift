@@ -1,0 +1,73 @@
+import ArgumentParser
+import CloudWAL
+import Logging
+
+/// `cloud-wal wal-restore`, also `cloud-wal-restore` and `barman-cloud-wal-restore`.
+struct WALRestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wal-restore",
+        abstract: "Restore a PostgreSQL WAL file from the archive (restore_command).",
+        discussion: """
+            Exit status: 0 restored, 1 not in the archive, 2 cannot connect to the storage, 3 bad input, \
+            4 any other failure. During point-in-time recovery (recovery.signal without standby.signal \
+            in the current directory) every failure other than "not found" exits 255, so PostgreSQL \
+            stops instead of ending recovery early.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "URL of the archive.")
+    var sourceURL: String
+
+    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
+    var serverName: String
+
+    @Argument(help: "The WAL file name to restore (%f).")
+    var walName: String?
+
+    @Argument(help: "Where to write it (%p).")
+    var walDest: String?
+
+    @Flag(name: .customLong("no-partial"), help: "Do not restore a .partial segment in place of a missing one.")
+    var noPartial = false
+
+    @Option(name: [.customShort("p"), .customLong("parallel")], help: "Accepted for barman-cloud compatibility.")
+    var parallel: Int = 0
+
+    @Option(name: .customLong("spool-dir"), help: "Accepted for barman-cloud compatibility.")
+    var spoolDir: String?
+
+    func run() async throws {
+        try await execute()
+    }
+
+    func execute() async throws {
+        let logger = common.makeLogger()
+        var cloud = common.cloudOptions(logger: logger)
+        cloud.provider = common.cloudProvider
+        try cloud.validate()
+        guard parallel >= 0 else { throw WALError(.invalidInput, "--parallel must not be negative") }
+        if let walName, !WALFileName.isValid(walName) {
+            throw WALError(.invalidInput, "\(walName) is an invalid name for a WAL file")
+        }
+        let url = try StorageURL(parsing: sourceURL, provider: common.cloudProvider)
+        let layout = try ArchiveLayout(prefix: url.prefix, serverName: serverName)
+        let store = try StoreFactory.makeStore(for: url, options: cloud)
+        if common.test {
+            try await ConnectivityTest.run(store: store, url: url, logger: logger)
+            return
+        }
+        guard let walName, let walDest else {
+            throw WALError(.invalidInput, "the following arguments are required: WAL_NAME, WAL_DEST")
+        }
+        let restorer = WALRestorer(store: store, layout: layout, logger: logger)
+        do {
+            _ = try await restorer.restore(walName: walName, to: walDest, allowPartial: !noPartial)
+        } catch let error as WALError where error.kind == .notFound {
+            // PostgreSQL probes for files that do not exist yet (the next segment, a newer
+            // timeline's history) as routine; that is worth a line only when asked for.
+            logger.info("\(error.message)")
+            throw ExitCode(ExitStatus.failure)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import CloudWAL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one place errors become exit statuses (DESIGN.md, "Command line").
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let failure: Int32 = 1
+    static let connectionFailed: Int32 = 2
+    static let inputError: Int32 = 3
+    static let otherFailure: Int32 = 4
+    /// Above 125, so PostgreSQL aborts recovery instead of reading "not found" (wait_error.c).
+    static let abortRecovery: Int32 = 255
+
+    enum Command {
+        case archive
+        case restore
+        case other
+    }
+
+    static func code(for error: any Error, command: Command) -> Int32 {
+        let code = baseCode(for: error, command: command)
+        if command == .restore, code != success, code != failure, isArchiveRecovery() {
+            return abortRecovery
+        }
+        return code
+    }
+
+    private static func baseCode(for error: any Error, command: Command) -> Int32 {
+        if error is ConnectivityTest.BucketMissing { return failure }
+        let kind: WALError.Kind
+        switch error {
+        case let error as WALError: kind = error.kind
+        case let error as StorageError: kind = .storage(error.kind)
+        default: return command == .restore ? otherFailure : failure
+        }
+        switch kind {
+        case .invalidInput, .storage(.invalidRequest): return inputError
+        case .storage(.unreachable): return connectionFailed
+        case .notFound: return failure
+        default: return command == .restore ? otherFailure : failure
+        }
+    }
+
+    /// PostgreSQL runs restore_command in the data directory; `recovery.signal` without
+    /// `standby.signal` there means targeted recovery, where "not found" ends it for good.
+    static func isArchiveRecovery() -> Bool {
+        access("recovery.signal", F_OK) == 0 && access("standby.signal", F_OK) != 0
+    }
+}

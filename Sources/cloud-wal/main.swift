@@ -1,0 +1,76 @@
+import ArgumentParser
+import CloudWAL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Entry point. The binary answers to its link names (`cloud-wal-archive`,
+/// `barman-cloud-wal-archive`, ...) so it drops into `archive_command` in barman-cloud's place.
+/// Parsing and exit statuses are handled here rather than by ArgumentParser's `main()`, because
+/// barman-cloud's contract is exit 3 for bad input where ArgumentParser would use 64.
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let invokedAs = FileSystemOps.baseName(of: CommandLine.arguments.first ?? "cloud-wal")
+
+/// The subcommand a link name stands for, if the binary was invoked through one.
+func linkedCommand(_ name: String) -> (any AsyncParsableCommand.Type)? {
+    for prefix in ["barman-cloud-", "cloud-"] where name.hasPrefix(prefix) {
+        switch name.dropFirst(prefix.count) {
+        case "wal-archive": return WALArchiveCommand.self
+        case "wal-restore": return WALRestoreCommand.self
+        default: continue
+        }
+    }
+    return nil
+}
+
+func writeStandardError(_ text: String) {
+    var bytes = Array((text.hasSuffix("\n") ? text : text + "\n").utf8)
+    bytes.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+let linked = linkedCommand(invokedAs)
+// -V/--version before parsing, as barman-cloud prints it even without the required arguments.
+if arguments.prefix(while: { $0 != "--" }).contains(where: { $0 == "-V" || $0 == "--version" }) {
+    print("\(invokedAs) \(Version.string)")
+    exit(0)
+}
+
+let root: any AsyncParsableCommand.Type = linked ?? CloudWALCommand.self
+var parsed: (any ParsableCommand)?
+do {
+    let command = try root.parseAsRoot(arguments)
+    parsed = command
+    // Concrete dispatch: through the existential, Swift would pick ParsableCommand's synchronous run().
+    switch command {
+    case let archive as WALArchiveCommand: try await archive.execute()
+    case let restore as WALRestoreCommand: try await restore.execute()
+    default:
+        var other = command
+        try other.run()
+    }
+    exit(ExitStatus.success)
+} catch let error where error is WALError || error is StorageError || error is ConnectivityTest.BucketMissing {
+    let kind: ExitStatus.Command =
+        switch parsed {
+        case is WALArchiveCommand: .archive
+        case is WALRestoreCommand: .restore
+        default: .other
+        }
+    writeStandardError("\(invokedAs): ERROR: \(error)")
+    exit(ExitStatus.code(for: error, command: kind))
+} catch let exitCode as ExitCode {
+    // A command that already said what it had to say and chose its status.
+    exit(exitCode.rawValue)
+} catch {
+    // ArgumentParser's own outcomes: help and usage errors.
+    let status = root.exitCode(for: error)
+    if status == .success {
+        print(root.fullMessage(for: error))
+        exit(0)
+    }
+    let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+    writeStandardError("\(invokedAs): \(message)")
+    exit(status == .validationFailure ? ExitStatus.inputError : status.rawValue)
+}
