@@ -38,7 +38,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "CloudWALTests", dependencies: ["CloudWAL"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["CloudWAL"]),
+        .testTarget(
+            name: "CloudWALTests",
+            dependencies: ["CloudWAL", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["CloudWAL", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

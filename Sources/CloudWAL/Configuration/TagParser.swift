@@ -1,7 +1,8 @@
 /// Parses and validates object tags with barman-cloud's rules, so a tag one tool accepts the
-/// other accepts too: `--tag KEY,VALUE` (split at the first comma) and the older CSV form of
-/// `--tags`. Keys are 1–128 characters, not starting `aws:`; values at most 256; both limited to
-/// letters, digits, spaces and `_.:/=+-@`.
+/// other accepts too. `--tag KEY,VALUE` is split at the first comma; its key is 1–128 characters,
+/// not starting `aws:`, its value at most 256, both limited to letters, digits, spaces and
+/// `_.:/=+-@`. The older `--tags` items are CSV records of exactly two fields, quotes allowed,
+/// and (as in barman-cloud) not held to the character rule.
 public enum TagParser {
     /// Parses one `--tag KEY,VALUE`.
     public static func parsePair(_ argument: String) throws -> ObjectTag {
@@ -19,7 +20,10 @@ public enum TagParser {
         guard fields.count == 2 else {
             throw WALError(.invalidInput, "Invalid tag '\(argument)': expected exactly KEY,VALUE")
         }
-        return try validated(key: fields[0], value: fields[1], argument: argument)
+        guard !fields[0].isEmpty else {
+            throw WALError(.invalidInput, "Invalid tag '\(argument)': the key is empty")
+        }
+        return ObjectTag(key: fields[0], value: fields[1])
     }
 
     private static func validated(key rawKey: String, value rawValue: String, argument: String) throws -> ObjectTag {
