@@ -183,4 +183,36 @@ struct WALArchiveRestoreTests {
             try await fx.restorer.restore(walName: Self.segmentName, to: fx.dir.path + "/no/such/dir/RECOVERYXLOG")
         } throws: { ($0 as? WALError)?.kind == .destinationFailed }
     }
+
+    @Test func prefetchFillsTheSpoolAndTheNextCallIsServedFromIt() async throws {
+        let fx = try Fixture()
+        defer { fx.dir.remove() }
+        var contents: [String: [UInt8]] = [:]
+        for n in 1...4 {
+            let name = "00000001000000000000000\(n)"
+            contents[name] = TestData.segment(seed: UInt64(n))
+            _ = try await fx.archiver(.zstd).archive(walPath: try fx.dir.write(contents[name]!, to: "pg_wal/\(name)"))
+        }
+        let spool = WALSpool(baseDirectory: fx.dir.path + "/spool", archiveIdentity: "file:///a pg1", parallel: 3)
+        let restorer = WALRestorer(store: fx.store, layout: fx.layout, spool: spool, logger: TestData.quietLogger)
+        let first = try await restorer.restore(walName: "000000010000000000000001", to: fx.dir.path + "/r1")
+        guard case .restored = first else { Issue.record("expected a download, got \(first)"); return }
+        #expect(try fx.dir.read("r1") == contents["000000010000000000000001"])
+        #expect(try FileSystemOps.contents(of: spool.directory).map(\.name)
+            == ["000000010000000000000002", "000000010000000000000003"])
+
+        // The archive copy is gone, yet the next call succeeds: it never asked the store.
+        try await fx.store.delete("pg1/wals/0000000100000000/000000010000000000000002.zst")
+        #expect(try await restorer.restore(walName: "000000010000000000000002", to: fx.dir.path + "/r2") == .fromSpool)
+        #expect(try fx.dir.read("r2") == contents["000000010000000000000002"])
+        #expect(!FileSystemOps.exists(spool.path(for: "000000010000000000000002")))
+
+        // Another archive's spool never hands out these files.
+        let foreign = WALSpool(baseDirectory: fx.dir.path + "/spool", archiveIdentity: "file:///b pg1", parallel: 3)
+        #expect(foreign.directory != spool.directory)
+        let other = WALRestorer(store: fx.store, layout: fx.layout, spool: foreign, logger: TestData.quietLogger)
+        await #expect {
+            try await other.restore(walName: "000000010000000000000002", to: fx.dir.path + "/r3")
+        } throws: { ($0 as? WALError)?.kind == .notFound }
+    }
 }

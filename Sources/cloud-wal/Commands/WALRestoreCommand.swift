@@ -31,11 +31,13 @@ struct WALRestoreCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-partial"), help: "Do not restore a .partial segment in place of a missing one.")
     var noPartial = false
 
-    @Option(name: [.customShort("p"), .customLong("parallel")], help: "Accepted for barman-cloud compatibility.")
+    @Option(
+        name: [.customShort("p"), .customLong("parallel")],
+        help: "Fetch up to N segments per call; the ones after the requested one wait in the spool.")
     var parallel: Int = 0
 
-    @Option(name: .customLong("spool-dir"), help: "Accepted for barman-cloud compatibility.")
-    var spoolDir: String?
+    @Option(name: .customLong("spool-dir"), help: "Where prefetched segments wait (default /var/tmp/walrestore).")
+    var spoolDir: String = "/var/tmp/walrestore"
 
     func run() async throws {
         try await execute()
@@ -60,7 +62,12 @@ struct WALRestoreCommand: AsyncParsableCommand {
         guard let walName, let walDest else {
             throw WALError(.invalidInput, "the following arguments are required: WAL_NAME, WAL_DEST")
         }
-        let restorer = WALRestorer(store: store, layout: layout, logger: logger)
+        // The spool is consulted only when prefetching is on, so a plain call never reads a file
+        // that some earlier, differently configured run left behind.
+        let spool = parallel > 1
+            ? WALSpool(baseDirectory: spoolDir, archiveIdentity: "\(sourceURL) \(serverName)", parallel: parallel)
+            : nil
+        let restorer = WALRestorer(store: store, layout: layout, spool: spool, logger: logger)
         do {
             _ = try await restorer.restore(walName: walName, to: walDest, allowPartial: !noPartial)
         } catch let error as WALError where error.kind == .notFound {
