@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs what building and testing cloud-wal needs: PostgreSQL 15 for the integration tests, the
+# C compression libraries the codecs link against, and the Python venv used by comparison tests.
+# Idempotent: apt-get runs only when a package is missing, pip only installs what is absent.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${CLOUD_WAL_TEST_VENV:-$repo/.venv-test}"
+
+# Debian packages. pgbench ships in postgresql-15 on Debian 12 (there is no -contrib-15 package).
+apt_packages=(
+  postgresql-15
+  postgresql-client-15
+  libzstd-dev
+  liblz4-dev
+  libsnappy-dev
+  libbz2-dev
+  liblzma-dev
+  zlib1g-dev
+  pkg-config
+  python3-venv
+  wget
+  curl
+  zstd
+)
+
+# Python packages for the test venv; add one per line.
+pip_packages=(
+  zstandard
+  lz4
+  python-snappy
+  cramjam
+)
+
+log() { printf 'install-deps: %s\n' "$*"; }
+
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { log "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  log "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "apt packages already installed"
+fi
+
+# postgresql-common may have created and started a default "main" cluster on a fresh install;
+# the tests never use it, they run their own servers on free loopback ports.
+
+# The venv must use Debian's /usr/bin/python3, never a pyenv interpreter: archive_command and
+# restore_command run as the postgres user, which cannot enter /root/.pyenv (mode 0700).
+if [[ ! -x "$venv/bin/python" ]] || [[ "$(readlink -f "$venv/bin/python")" != /usr/bin/python3* ]]; then
+  log "creating $venv"
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+fi
+
+want=()
+for pkg in "${pip_packages[@]}"; do
+  "$venv/bin/python" -m pip show -q "$pkg" >/dev/null 2>&1 || want+=("$pkg")
+done
+if ((${#want[@]})); then
+  log "pip installing ${want[*]}"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${want[@]}"
+else
+  log "python packages already installed"
+fi
+
+# World-readable (and directories traversable) so postgres can run tools from the venv.
+chmod -R a+rX "$venv"
+log "ok (venv $venv)"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# What CI and developers run: dependencies, release build, then every test (unit + PostgreSQL
+# integration). The integration tests use .build/release/cloud-wal, so the build comes first.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+echo "test: installing dependencies"
+scripts/install-deps.sh
+
+echo "test: swift build -c release --static-swift-stdlib"
+swift build -c release --static-swift-stdlib
+
+# `swift test` has no --static-swift-stdlib and relinks .build/release/cloud-wal with its own
+# flags, so keep a copy of the binary we ship and point the integration tests at it.
+shipped="$repo/.build/shipped"
+mkdir -p "$shipped"
+install -m 0755 .build/release/cloud-wal "$shipped/cloud-wal"
+export CLOUD_WAL_BIN="$shipped/cloud-wal"
+
+log="$(mktemp /tmp/cloud-wal-test.XXXXXX.log)"
+echo "test: swift test -c release --disable-xctest (CLOUD_WAL_BIN=$CLOUD_WAL_BIN, log: $log)"
+status=0
+swift test -c release --disable-xctest 2>&1 | tee "$log" || status=$?
+
+# Swift Testing's closing line ("Test run with N tests ... passed/failed ...") is the summary.
+summary="$(grep -E 'Test run with [0-9]+ tests?' "$log" | tail -n 1 || true)"
+echo "test: ${summary:-no test summary found}"
+if ((status != 0)); then
+  echo "test: FAILED (swift test exit $status)" >&2
+  exit "$status"
+fi
+if [[ -z "$summary" ]] || grep -q 'failed after' <<<"$summary"; then
+  echo "test: FAILED" >&2
+  exit 1
+fi
+rm -f "$log"
+echo "test: OK"
