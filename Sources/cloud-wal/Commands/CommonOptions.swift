@@ -64,4 +64,26 @@ struct CommonOptions: ParsableArguments {
         options.azureCredential = azureCredential
         return options
     }
+
+    /// Opens the archive a command names, once every option has been validated.
+    func openArchive(url text: String, serverName: String, cloud: CloudOptions) throws -> OpenedArchive {
+        try cloud.validate()
+        let url = try StorageURL(parsing: text, provider: cloudProvider)
+        let layout = try ArchiveLayout(prefix: url.prefix, serverName: serverName)
+        return OpenedArchive(url: url, layout: layout, store: try StoreFactory.makeStore(for: url, options: cloud))
+    }
+
+    /// Runs `-t/--test` when it was given; `true` means the command is done.
+    func runConnectivityTestIfRequested(_ archive: OpenedArchive, logger: Logger) async throws -> Bool {
+        guard test else { return false }
+        try await ConnectivityTest.run(store: archive.store, url: archive.url, logger: logger)
+        return true
+    }
+}
+
+/// An archive location resolved from the command line.
+struct OpenedArchive {
+    let url: StorageURL
+    let layout: ArchiveLayout
+    let store: any ObjectStore
 }

@@ -67,14 +67,7 @@ struct WALArchiveCommand: AsyncParsableCommand {
     var kmsKeyName: String?
 
     /// Everything the command line decides, checked before any file or network is touched.
-    struct Plan {
-        var url: StorageURL
-        var layout: ArchiveLayout
-        var cloud: CloudOptions
-        var archiver: WALArchiver.Configuration
-    }
-
-    func plan(logger: Logger) throws -> Plan {
+    func plan(logger: Logger) throws -> (archive: OpenedArchive, archiver: WALArchiver.Configuration) {
         let chosen: [(Bool, Compression)] = [
             (gzip, .gzip), (bzip2, .bzip2), (xz, .xz), (snappy, .snappy), (zstd, .zstd), (lz4, .lz4),
         ]
@@ -108,13 +101,11 @@ struct WALArchiveCommand: AsyncParsableCommand {
         cloud.maxSinglePutSize = try SizeParser.parse(maxSinglePutSize)
         cloud.maxConcurrency = maxConcurrency
         cloud.kmsKeyName = kmsKeyName
-        try cloud.validate()
-
-        let url = try StorageURL(parsing: destinationURL, provider: common.cloudProvider)
-        let layout = try ArchiveLayout(prefix: url.prefix, serverName: serverName)
-        return Plan(url: url, layout: layout, cloud: cloud, archiver: configuration)
+        let archive = try common.openArchive(url: destinationURL, serverName: serverName, cloud: cloud)
+        return (archive, configuration)
     }
 
+    /// ArgumentParser's entry point; `main.swift` calls `execute()` directly (see there).
     func run() async throws {
         try await execute()
     }
@@ -125,15 +116,12 @@ struct WALArchiveCommand: AsyncParsableCommand {
         if let walPath, !WALFileName.isValid(FileSystemOps.baseName(of: walPath)) {
             throw WALError(.invalidInput, "\(walPath) is an invalid name for a WAL file")
         }
-        let store = try StoreFactory.makeStore(for: plan.url, options: plan.cloud)
-        if common.test {
-            try await ConnectivityTest.run(store: store, url: plan.url, logger: logger)
-            return
-        }
+        if try await common.runConnectivityTestIfRequested(plan.archive, logger: logger) { return }
         guard let walPath else {
             throw WALError(.invalidInput, "the following arguments are required: WAL_PATH")
         }
-        let archiver = WALArchiver(store: store, layout: plan.layout, configuration: plan.archiver, logger: logger)
+        let archiver = WALArchiver(
+            store: plan.archive.store, layout: plan.archive.layout, configuration: plan.archiver, logger: logger)
         _ = try await archiver.archive(walPath: walPath)
     }
 }

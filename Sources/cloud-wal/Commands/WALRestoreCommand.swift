@@ -39,26 +39,20 @@ struct WALRestoreCommand: AsyncParsableCommand {
     @Option(name: .customLong("spool-dir"), help: "Where prefetched segments wait (default /var/tmp/walrestore).")
     var spoolDir: String = "/var/tmp/walrestore"
 
+    /// ArgumentParser's entry point; `main.swift` calls `execute()` directly (see there).
     func run() async throws {
         try await execute()
     }
 
     func execute() async throws {
         let logger = common.makeLogger()
-        var cloud = common.cloudOptions(logger: logger)
-        cloud.provider = common.cloudProvider
-        try cloud.validate()
         guard parallel >= 0 else { throw WALError(.invalidInput, "--parallel must not be negative") }
         if let walName, !WALFileName.isValid(walName) {
             throw WALError(.invalidInput, "\(walName) is an invalid name for a WAL file")
         }
-        let url = try StorageURL(parsing: sourceURL, provider: common.cloudProvider)
-        let layout = try ArchiveLayout(prefix: url.prefix, serverName: serverName)
-        let store = try StoreFactory.makeStore(for: url, options: cloud)
-        if common.test {
-            try await ConnectivityTest.run(store: store, url: url, logger: logger)
-            return
-        }
+        let archive = try common.openArchive(
+            url: sourceURL, serverName: serverName, cloud: common.cloudOptions(logger: logger))
+        if try await common.runConnectivityTestIfRequested(archive, logger: logger) { return }
         guard let walName, let walDest else {
             throw WALError(.invalidInput, "the following arguments are required: WAL_NAME, WAL_DEST")
         }
@@ -67,7 +61,7 @@ struct WALRestoreCommand: AsyncParsableCommand {
         let spool = parallel > 1
             ? WALSpool(baseDirectory: spoolDir, archiveIdentity: "\(sourceURL) \(serverName)", parallel: parallel)
             : nil
-        let restorer = WALRestorer(store: store, layout: layout, spool: spool, logger: logger)
+        let restorer = WALRestorer(store: archive.store, layout: archive.layout, spool: spool, logger: logger)
         do {
             _ = try await restorer.restore(walName: walName, to: walDest, allowPartial: !noPartial)
         } catch let error as WALError where error.kind == .notFound {
