@@ -30,6 +30,17 @@ pip_packages=(
   lz4
   python-snappy
   cramjam
+  # S3 tests and barman-cloud interop: moto's S3/IAM server and barman-cloud's runtime deps.
+  psycopg2-binary
+  python-dateutil
+  boto3==1.44.5
+  'moto[server]==5.2.1'
+)
+
+# Installed with --no-deps: barman's hard dependency psycopg2 would be a source build (libpq-dev);
+# psycopg2-binary above provides the module instead.
+nodeps_packages=(
+  barman==3.19.1
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }
@@ -64,15 +75,35 @@ if [[ ! -x "$venv/bin/python" ]] || [[ "$(readlink -f "$venv/bin/python")" != /u
   /usr/bin/python3 -m venv "$venv"
 fi
 
+# True when the venv has the distribution named by a pip requirement at the pinned version (if any).
+have_pip() {
+  local spec="${1//\'/}" name version
+  name="${spec%%==*}"; name="${name%%\[*}"
+  version=""; [[ $spec == *==* ]] && version="${spec##*==}"
+  local shown
+  shown="$("$venv/bin/python" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')" || return 1
+  [[ -n $shown ]] && { [[ -z $version ]] || [[ $shown == "$version" ]]; }
+}
+
 want=()
 for pkg in "${pip_packages[@]}"; do
-  "$venv/bin/python" -m pip show -q "$pkg" >/dev/null 2>&1 || want+=("$pkg")
+  pkg="${pkg//\'/}"
+  have_pip "$pkg" || want+=("$pkg")
 done
 if ((${#want[@]})); then
   log "pip installing ${want[*]}"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "${want[@]}"
 else
   log "python packages already installed"
+fi
+
+want=()
+for pkg in "${nodeps_packages[@]}"; do
+  have_pip "$pkg" || want+=("$pkg")
+done
+if ((${#want[@]})); then
+  log "pip installing (--no-deps) ${want[*]}"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps "${want[@]}"
 fi
 
 # World-readable (and directories traversable) so postgres can run tools from the venv.

@@ -108,7 +108,7 @@ struct CLITests {
         #expect(absent.status == 1)
         #expect(!FileManager.default.fileExists(atPath: fx.dir.path + "/absent"))
         // A backend this build does not have is an input error, not a silent success.
-        #expect(try await fx.archive(["s3://bucket/p", "pg1", wal]).status == 3)
+        #expect(try await fx.archive(["gs://bucket/p", "pg1", wal]).status == 3)
     }
 
     @Test func connectivityTestForBothCommands() async throws {

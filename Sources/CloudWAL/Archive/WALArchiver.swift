@@ -61,7 +61,10 @@ public struct WALArchiver: Sendable {
         let metadata = [ObjectMetadataKey.sha256: content.sha256, ObjectMetadataKey.size: String(content.size)]
         let tags = wal.kind == .history && !configuration.historyTags.isEmpty
             ? configuration.historyTags : configuration.tags
-        let options = PutOptions(metadata: metadata, tags: tags, createOnly: true)
+        // Uncompressed, the body is the content: its digest doubles as the upload's payload hash.
+        let options = PutOptions(
+            metadata: metadata, tags: tags, createOnly: true,
+            bodySHA256: configuration.compression == nil ? content.sha256 : nil)
         let outcome: PutOutcome
         do {
             outcome = try await store.put(key, body: content.body, options: options)

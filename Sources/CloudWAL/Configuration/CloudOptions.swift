@@ -17,6 +17,7 @@ public struct CloudOptions: Sendable, Equatable {
     public var provider: CloudProvider?
     public var endpointURL: String?
     public var awsProfile: String?
+    public var addressingStyle: S3Configuration.AddressingStyle = .auto
     public var readTimeoutSeconds: Int = 60
     public var encryption: ServerSideEncryption?
     public var sseKMSKeyID: String?

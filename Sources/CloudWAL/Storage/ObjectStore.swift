@@ -43,11 +43,17 @@ public struct PutOptions: Sendable, Equatable {
     public var tags: [ObjectTag]
     /// Refuse to replace an existing object (`If-None-Match: *` and its equivalents).
     public var createOnly: Bool
+    /// Hex SHA-256 of the body when the caller already has it (an uncompressed WAL segment's
+    /// content digest), so the backend need not hash the bytes a second time.
+    public var bodySHA256: String?
 
-    public init(metadata: [String: String] = [:], tags: [ObjectTag] = [], createOnly: Bool = true) {
+    public init(
+        metadata: [String: String] = [:], tags: [ObjectTag] = [], createOnly: Bool = true, bodySHA256: String? = nil
+    ) {
         self.metadata = metadata
         self.tags = tags
         self.createOnly = createOnly
+        self.bodySHA256 = bodySHA256
     }
 }
 

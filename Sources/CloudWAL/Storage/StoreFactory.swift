@@ -1,11 +1,13 @@
 /// Builds the backend a URL names. The one place that knows every backend.
 public enum StoreFactory {
-    public static func makeStore(for url: StorageURL, options: CloudOptions) throws -> any ObjectStore {
+    public static func makeStore(
+        for url: StorageURL, options: CloudOptions, environment: Environment = .current()
+    ) throws -> any ObjectStore {
         switch url.location {
         case .fileSystem(let root):
             return FileSystemStore(root: root)
-        case .s3:
-            throw StorageError(.invalidRequest, "The aws-s3 backend is not available in this build yet: \(url)")
+        case .s3(let bucket):
+            return makeS3Store(bucket: bucket, options: options, environment: environment)
         case .azure:
             throw StorageError(
                 .invalidRequest, "The azure-blob-storage backend is not available in this build yet: \(url)")
@@ -13,5 +15,22 @@ public enum StoreFactory {
             throw StorageError(
                 .invalidRequest, "The google-cloud-storage backend is not available in this build yet: \(url)")
         }
+    }
+
+    static func makeS3Store(bucket: String, options: CloudOptions, environment: Environment) -> S3Store {
+        let transport = AsyncHTTPClientTransport()
+        // The AWS CLI's variables for a custom endpoint count too, so an existing setup carries over.
+        let endpoint = options.endpointURL ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
+        let configuration = S3Configuration(
+            bucket: bucket,
+            region: AWSRegion.resolve(environment: environment, profile: options.awsProfile),
+            endpoint: endpoint,
+            addressingStyle: options.addressingStyle,
+            encryption: options.encryption,
+            kmsKeyID: options.sseKMSKeyID,
+            requestTimeout: .seconds(options.readTimeoutSeconds))
+        let credentials = AWSCredentialChain.standard(
+            environment: environment, profile: options.awsProfile, transport: transport)
+        return S3Store(configuration: configuration, transport: transport, credentials: credentials)
     }
 }

@@ -6,9 +6,7 @@ extension CloudProvider: ExpressibleByArgument {}
 extension CloudOptions.ServerSideEncryption: ExpressibleByArgument {}
 extension CloudOptions.AzureCredential: ExpressibleByArgument {}
 
-enum AddressingStyle: String, ExpressibleByArgument, CaseIterable {
-    case auto, virtual, path
-}
+extension S3Configuration.AddressingStyle: ExpressibleByArgument {}
 
 /// The options every barman-cloud command shares (`cloud_cli.py`), with barman-cloud's spellings.
 struct CommonOptions: ParsableArguments {
@@ -37,7 +35,7 @@ struct CommonOptions: ParsableArguments {
     var readTimeout: Int = 60
 
     @Option(name: .customLong("addressing-style"), help: "S3 addressing style: auto, virtual or path.")
-    var addressingStyle: AddressingStyle?
+    var addressingStyle: S3Configuration.AddressingStyle?
 
     @Option(
         name: [.customLong("azure-credential"), .customLong("credential")],
@@ -61,6 +59,7 @@ struct CommonOptions: ParsableArguments {
         }
         options.awsProfile = awsProfile ?? profile
         options.readTimeoutSeconds = readTimeout
+        options.addressingStyle = addressingStyle ?? .auto
         options.azureCredential = azureCredential
         return options
     }

@@ -1,0 +1,75 @@
+/// An S3 error answer turned into a `StorageError` whose message tells the operator what to do.
+struct S3ErrorResponse: Sendable {
+    let status: Int
+    let code: String
+    let message: String
+    /// The region S3 says the bucket lives in (redirects and region mismatches).
+    let bucketRegion: String?
+
+    init(_ response: HTTPResponse) {
+        let xml = S3XML(response.body)
+        status = response.status
+        code = xml.value("Code") ?? Self.defaultCode(status)
+        message = xml.value("Message") ?? ""
+        bucketRegion = response.header("x-amz-bucket-region") ?? xml.value("Region")
+    }
+
+    /// Throttling and server-side trouble: worth another attempt. 501 is a store saying it
+    /// lacks a feature (e.g. `If-None-Match`); asking again changes nothing.
+    var isRetryable: Bool {
+        (status >= 500 && status != 501) || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"]
+            .contains(code)
+    }
+
+    /// The bucket is in another region than the one we signed for.
+    var isWrongRegion: Bool {
+        bucketRegion != nil
+            && (status == 301 || code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed"
+                || code == "IllegalLocationConstraintException")
+    }
+
+    func storageError(bucket: String, key: String) -> StorageError {
+        let detail = message.isEmpty ? code : "\(code): \(message)"
+        switch code {
+        case "NoSuchBucket":
+            return StorageError(.notFound, "Bucket \(bucket) does not exist")
+        case "NoSuchKey":
+            return StorageError(.notFound, "\(key): no such object")
+        case "AccessDenied", "AllAccessDisabled":
+            return StorageError(.accessDenied, "Access denied to s3://\(bucket)/\(key) (\(detail)): check the credentials' permissions")
+        case "InvalidAccessKeyId":
+            return StorageError(.accessDenied, "The AWS access key ID is not known to the server (\(code))")
+        case "SignatureDoesNotMatch":
+            return StorageError(.accessDenied, "The request signature was refused (\(code)): check the secret access key")
+        case "ExpiredToken", "InvalidToken", "TokenRefreshRequired":
+            return StorageError(.accessDenied, "The AWS session token was refused (\(code)): refresh the credentials")
+        case "RequestTimeTooSkewed":
+            return StorageError(.accessDenied, "This machine's clock differs too much from the server's (\(code)): fix the clock (NTP)")
+        default:
+            if isWrongRegion, let bucketRegion {
+                return StorageError(.invalidRequest, "Bucket \(bucket) is in region \(bucketRegion): set AWS_DEFAULT_REGION")
+            }
+            if status == 404 {
+                return StorageError(.notFound, "s3://\(bucket)/\(key): not found (\(detail))")
+            }
+            if status == 403 {
+                return StorageError(.accessDenied, "Access denied to s3://\(bucket)/\(key) (\(detail))")
+            }
+            if isRetryable {
+                return StorageError(.unreachable, "S3 kept failing for s3://\(bucket)/\(key): HTTP \(status) \(detail)")
+            }
+            return StorageError(.failed, "S3 refused the request for s3://\(bucket)/\(key): HTTP \(status) \(detail)")
+        }
+    }
+
+    private static func defaultCode(_ status: Int) -> String {
+        switch status {
+        case 301: "PermanentRedirect"
+        case 403: "AccessDenied"
+        case 404: "NotFound"
+        case 412: "PreconditionFailed"
+        case 503: "SlowDown"
+        default: "HTTP\(status)"
+        }
+    }
+}

@@ -1,0 +1,268 @@
+import Crypto
+import Glibc
+
+/// Amazon S3 and S3-compatible stores, over the REST API with Signature Version 4.
+///
+/// Every request is signed with the real payload hash, retried with backoff on throttling,
+/// server errors and dropped connections, and its failure explained in one line. Writes that
+/// must not replace anything use `If-None-Match: *`; a store that does not know the header
+/// (501) falls back to a plain write, which the archiver's prior listing has made safe enough.
+public struct S3Store: ObjectStore {
+    public let configuration: S3Configuration
+    private let transport: any HTTPTransport
+    private let credentials: any AWSCredentialProvider
+    /// Seconds since the epoch, injectable so signing is testable.
+    private let now: @Sendable () -> Int
+
+    public init(
+        configuration: S3Configuration, transport: any HTTPTransport, credentials: any AWSCredentialProvider,
+        now: @escaping @Sendable () -> Int = { Int(time(nil)) }
+    ) {
+        self.configuration = configuration
+        self.transport = transport
+        self.credentials = credentials
+        self.now = now
+    }
+
+    private var bucket: String { configuration.bucket }
+    private static let maxBody = (1 << 30) + (1 << 20)
+
+    // MARK: - ObjectStore
+
+    public func put(_ key: String, body: [UInt8], options: PutOptions) async throws -> PutOutcome {
+        if body.count > configuration.multipartThreshold {
+            return try await putMultipart(key, body: body, options: options)
+        }
+        let payloadHash = options.bodySHA256 ?? SHA256.hash(data: body).hexString
+        var headers = writeHeaders(options)
+        if let digest = Base64.bytes(fromHex: payloadHash) {
+            // The server recomputes this and rejects a body damaged on the way.
+            headers.append((name: "x-amz-checksum-sha256", value: Base64.encode(digest)))
+        }
+        if options.createOnly {
+            headers.append((name: "If-None-Match", value: "*"))
+        }
+        var response = try await send("PUT", key: key, headers: headers, body: body, payloadHash: payloadHash)
+        if options.createOnly, response.status == 501 {
+            headers.removeAll { $0.name == "If-None-Match" }
+            response = try await send("PUT", key: key, headers: headers, body: body, payloadHash: payloadHash)
+        }
+        switch response.status {
+        case 200...299: return .created
+        case 412 where options.createOnly: return .alreadyExists
+        default: throw S3ErrorResponse(response).storageError(bucket: bucket, key: key)
+        }
+    }
+
+    public func get(_ key: String) async throws -> ObjectDownload {
+        let response = try await send("GET", key: key)
+        guard response.status == 200 else {
+            throw S3ErrorResponse(response).storageError(bucket: bucket, key: key)
+        }
+        let body = response.body
+        let info = ObjectInfo(key: key, size: body.count, metadata: Self.userMetadata(response))
+        let chunkSize = 1 << 20
+        let chunks = AsyncThrowingStream<[UInt8], any Error> { continuation in
+            var offset = 0
+            while offset < body.count {
+                let end = min(offset + chunkSize, body.count)
+                continuation.yield(Array(body[offset..<end]))
+                offset = end
+            }
+            continuation.finish()
+        }
+        return ObjectDownload(info: info, chunks: chunks)
+    }
+
+    public func head(_ key: String) async throws -> ObjectInfo? {
+        let response = try await send("HEAD", key: key)
+        switch response.status {
+        case 200:
+            let size = response.header("Content-Length").flatMap(Int.init) ?? 0
+            return ObjectInfo(key: key, size: size, metadata: Self.userMetadata(response))
+        case 404:
+            return nil
+        default:
+            throw S3ErrorResponse(response).storageError(bucket: bucket, key: key)
+        }
+    }
+
+    public func list(prefix: String, delimiter: String?) async throws -> ObjectListing {
+        var listing = ObjectListing()
+        var token: String?
+        repeat {
+            var query = [("list-type", "2"), ("prefix", prefix)]
+            if let delimiter { query.append(("delimiter", delimiter)) }
+            if let token { query.append(("continuation-token", token)) }
+            let response = try await send("GET", key: "", query: query)
+            guard response.status == 200 else {
+                throw S3ErrorResponse(response).storageError(bucket: bucket, key: prefix)
+            }
+            let xml = S3XML(response.body)
+            for entry in xml.elements("Contents") {
+                guard let key = entry.value("Key") else { continue }
+                listing.objects.append(ObjectInfo(key: key, size: entry.value("Size").flatMap(Int.init) ?? 0))
+            }
+            for entry in xml.elements("CommonPrefixes") {
+                if let prefix = entry.value("Prefix") { listing.commonPrefixes.append(prefix) }
+            }
+            token = xml.value("IsTruncated") == "true" ? xml.value("NextContinuationToken") : nil
+        } while token != nil
+        return listing
+    }
+
+    public func delete(_ key: String) async throws {
+        let response = try await send("DELETE", key: key)
+        guard (200...299).contains(response.status) || response.status == 404 else {
+            throw S3ErrorResponse(response).storageError(bucket: bucket, key: key)
+        }
+    }
+
+    public func checkBucket() async throws -> BucketStatus {
+        let response = try await send("HEAD", key: "")
+        switch response.status {
+        case 200: return .available
+        case 404: return .missing
+        default: throw S3ErrorResponse(response).storageError(bucket: bucket, key: "")
+        }
+    }
+
+    // MARK: - Multipart
+
+    /// Creates, uploads parts, completes; any failure aborts the upload so no parts linger.
+    private func putMultipart(_ key: String, body: [UInt8], options: PutOptions) async throws -> PutOutcome {
+        let created = try await send("POST", key: key, query: [("uploads", "")], headers: writeHeaders(options))
+        guard created.status == 200, let uploadID = S3XML(created.body).value("UploadId") else {
+            throw S3ErrorResponse(created).storageError(bucket: bucket, key: key)
+        }
+        do {
+            var parts: [(number: Int, etag: String)] = []
+            var offset = 0
+            while offset < body.count {
+                let end = min(offset + configuration.partSize, body.count)
+                let part = Array(body[offset..<end])
+                let number = parts.count + 1
+                let response = try await send(
+                    "PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: part,
+                    payloadHash: SHA256.hash(data: part).hexString)
+                guard response.status == 200, let etag = response.header("ETag") else {
+                    throw S3ErrorResponse(response).storageError(bucket: bucket, key: key)
+                }
+                parts.append((number, etag))
+                offset = end
+            }
+            let manifest = "<CompleteMultipartUpload>"
+                + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(S3XML.escape($0.etag))</ETag></Part>" }
+                .joined() + "</CompleteMultipartUpload>"
+            var headers: [(name: String, value: String)] = []
+            if options.createOnly { headers.append((name: "If-None-Match", value: "*")) }
+            let completed = try await send(
+                "POST", key: key, query: [("uploadId", uploadID)], headers: headers, body: Array(manifest.utf8))
+            // S3 can answer 200 with an error document when completion fails late.
+            if completed.status == 412 && options.createOnly {
+                try? await abort(key, uploadID: uploadID)
+                return .alreadyExists
+            }
+            guard completed.status == 200, S3XML(completed.body).elements("Error").isEmpty else {
+                throw S3ErrorResponse(completed).storageError(bucket: bucket, key: key)
+            }
+            return .created
+        } catch {
+            try? await abort(key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    private func abort(_ key: String, uploadID: String) async throws {
+        _ = try await send("DELETE", key: key, query: [("uploadId", uploadID)])
+    }
+
+    // MARK: - Requests
+
+    /// Headers every object write carries: metadata, tags, encryption.
+    private func writeHeaders(_ options: PutOptions) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = options.metadata.sorted { $0.key < $1.key }.map {
+            (name: "x-amz-meta-\($0.key)", value: $0.value)
+        }
+        if !options.tags.isEmpty {
+            let encoded = options.tags.map {
+                AWSURIEncoding.encode($0.key, keepSlash: false) + "=" + AWSURIEncoding.encode($0.value, keepSlash: false)
+            }
+            headers.append((name: "x-amz-tagging", value: encoded.joined(separator: "&")))
+        }
+        if let encryption = configuration.encryption {
+            headers.append((name: "x-amz-server-side-encryption", value: encryption.rawValue))
+            if let kmsKeyID = configuration.kmsKeyID {
+                headers.append((name: "x-amz-server-side-encryption-aws-kms-key-id", value: kmsKeyID))
+            }
+        }
+        return headers
+    }
+
+    /// Signs and sends one request, retrying what is worth retrying; returns the final response
+    /// (which may be an error status for the caller to interpret).
+    private func send(
+        _ method: String, key: String, query: [(String, String)] = [], headers: [(name: String, value: String)] = [],
+        body: [UInt8] = [], payloadHash: String? = nil
+    ) async throws -> HTTPResponse {
+        let hash = payloadHash ?? SHA256.hash(data: body).hexString
+        var region = configuration.region
+        do {
+            return try await configuration.retry.run(isRetryable: Self.isRetryable) {
+                var request = HTTPRequest(
+                    method: method, url: regionalConfiguration(region).url(key: key, query: query), headers: headers,
+                    body: body)
+                let signer = SigV4Signer(region: region, service: "s3")
+                signer.sign(&request, credentials: try await credentials.credentials(), payloadSHA256: hash, at: now())
+                let response = try await transport.send(
+                    request, timeout: configuration.requestTimeout, maxResponseBytes: Self.maxBody)
+                if response.status >= 300 {
+                    let error = S3ErrorResponse(response)
+                    if error.isWrongRegion, let bucketRegion = error.bucketRegion, bucketRegion != region {
+                        // Follow the bucket to its region once: the retry signs for the right one.
+                        region = bucketRegion
+                        throw RegionRedirect()
+                    }
+                    if error.isRetryable { throw RetryableStatus(response: response) }
+                }
+                return response
+            }
+        } catch let status as RetryableStatus {
+            return status.response
+        } catch let error as HTTPTransportError {
+            throw StorageError(.unreachable, "Cannot reach S3 for s3://\(bucket)/\(key): \(error.message)")
+        }
+    }
+
+    private func regionalConfiguration(_ region: String) -> S3Configuration {
+        var copy = configuration
+        copy.region = region
+        return copy
+    }
+
+    private struct RegionRedirect: Error {}
+    private struct RetryableStatus: Error {
+        let response: HTTPResponse
+    }
+
+    private static func isRetryable(_ error: any Error) -> Bool {
+        switch error {
+        case is RegionRedirect, is RetryableStatus: true
+        // TLS and protocol errors will not mend themselves; refused, reset and slow connections may.
+        case let error as HTTPTransportError: error.kind != .other
+        default: false
+        }
+    }
+
+    /// `x-amz-meta-*` headers without their prefix.
+    private static func userMetadata(_ response: HTTPResponse) -> [String: String] {
+        var metadata: [String: String] = [:]
+        for header in response.headers {
+            let name = header.name.lowercased()
+            if name.hasPrefix("x-amz-meta-") {
+                metadata[String(name.dropFirst("x-amz-meta-".count))] = header.value
+            }
+        }
+        return metadata
+    }
+}

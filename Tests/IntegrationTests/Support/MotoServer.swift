@@ -1,0 +1,512 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The test venv (`scripts/install-deps.sh` creates it): its python, moto_server and barman-cloud.
+enum TestVenv {
+    static let setupHint = """
+        run scripts/install-deps.sh (it creates .venv-test with moto[server], boto3 and barman 3.19.1) \
+        or set CLOUD_WAL_PYTHON to a venv python that has them
+        """
+
+    /// `$CLOUD_WAL_PYTHON`, else `<package root>/.venv-test/bin/python` (same rule as the codec tests).
+    static var python: String {
+        if let path = ProcessInfo.processInfo.environment["CLOUD_WAL_PYTHON"], !path.isEmpty { return path }
+        return TestBinary.packageRoot() + "/.venv-test/bin/python"
+    }
+
+    /// The venv's bin directory (not symlink-resolved: venv scripts live beside the python link).
+    static var binDirectory: String { (python as NSString).deletingLastPathComponent }
+
+    /// Path of a console script of the venv, or a clear error if it is not installed.
+    static func tool(_ name: String) throws -> String {
+        let path = binDirectory + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError("\(path) not found: \(setupHint)")
+        }
+        return path
+    }
+}
+
+/// A moto S3 (+IAM) server on a free 127.0.0.1 port, for CLI-level S3 tests.
+///
+/// Started in the background under a small shell watchdog that kills moto as soon as the test
+/// process is gone (even after SIGKILL) and under `timeout` as a hard cap, in its own process group
+/// so `stop()` takes down the whole tree. Use `withMotoServer`, which always stops it.
+///
+/// Object inspection goes through a small boto3 script run with the venv python, signed with the
+/// same credentials the tools get from `environment`.
+///
+/// Auth mode (`auth: true`): moto checks SigV4 signatures. The first three requests (IAM user,
+/// access key, s3:* policy) are let through unauthenticated; `environment` then carries that
+/// user's real key. Caveat (moto 5.2.1 bug): in auth mode any request whose query string holds an
+/// encoded `/` (e.g. ListObjectsV2 with `Prefix=a/b`) fails with SignatureDoesNotMatch, so only
+/// PUT/GET/HEAD/HeadBucket work reliably there, and `keys(bucket:prefix:)` does not.
+actor MotoServer {
+    struct Credentials: Sendable {
+        let accessKeyID: String
+        let secretAccessKey: String
+    }
+
+    /// HEAD of an object, reduced to what the tests check.
+    struct ObjectHead: Sendable, Decodable {
+        /// User metadata without the `x-amz-meta-` prefix, keys lower-case.
+        let metadata: [String: String]
+        /// `x-amz-server-side-encryption`, if any.
+        let serverSideEncryption: String?
+        let kmsKeyID: String?
+        let contentLength: Int
+        /// Raw response headers, names lower-case.
+        let headers: [String: String]
+    }
+
+    nonisolated let port: Int
+    nonisolated let endpoint: String
+    nonisolated let credentials: Credentials
+    nonisolated let authMode: Bool
+    nonisolated let directory: TempDirectory
+    nonisolated let region = "us-east-1"
+    private let pid: pid_t
+    /// The watchdog has exited and been reaped (moto died during start-up).
+    private var reaped = false
+    /// stop() has run, or the process and directory were handed to another instance.
+    private var released = false
+
+    private init(port: Int, pid: pid_t, directory: TempDirectory, credentials: Credentials, authMode: Bool) {
+        self.port = port
+        self.endpoint = "http://127.0.0.1:\(port)"
+        self.pid = pid
+        self.directory = directory
+        self.credentials = credentials
+        self.authMode = authMode
+    }
+
+    nonisolated var logFile: String { directory.path + "/moto.log" }
+    nonisolated var helperScript: String { directory.path + "/s3helper.py" }
+
+    /// What a client (ours, barman, boto3) needs to talk to this server. Isolated from the
+    /// developer's ~/.aws and any proxy. (ProcessRunner can only add variables, so a developer's
+    /// AWS_PROFILE / AWS_SESSION_TOKEN would still leak through; CI has neither.)
+    nonisolated var environment: [String: String] {
+        Self.clientEnvironment(credentials: credentials, region: region)
+    }
+
+    /// `environment` with another secret (for "wrong credentials are refused" tests).
+    nonisolated func environment(secret: String) -> [String: String] {
+        var env = environment
+        env["AWS_SECRET_ACCESS_KEY"] = secret
+        return env
+    }
+
+    static func clientEnvironment(credentials: Credentials, region: String = "us-east-1") -> [String: String] {
+        [
+            "AWS_ACCESS_KEY_ID": credentials.accessKeyID,
+            "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        ]
+    }
+
+    static let defaultCredentials = Credentials(accessKeyID: "testing", secretAccessKey: "testing")
+
+    // MARK: - Lifecycle
+
+    /// Starts moto and waits until it accepts connections (and, in auth mode, until the IAM user exists).
+    static func start(auth: Bool = false, readyTimeout: Duration = .seconds(60)) async throws -> MotoServer {
+        let python = TestVenv.python
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw HarnessError("test venv python \(python) not found: \(TestVenv.setupHint)")
+        }
+        let motoServer = try TestVenv.tool("moto_server")
+        var lastError: Error = HarnessError("moto did not start")
+        for _ in 1...3 {
+            let dir = try TempDirectory.make(prefix: "cloudwal-moto", ownedByServer: false)
+            let port = try Network.freeLoopbackPort()
+            let log = dir.path + "/moto.log"
+            guard FileManager.default.createFile(atPath: log, contents: Data()),
+                  FileManager.default.createFile(atPath: dir.path + "/s3helper.py", contents: Data(helperSource.utf8))
+            else {
+                dir.remove()
+                throw HarnessError("cannot write into \(dir.path)")
+            }
+            var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && !$0.key.hasPrefix("AWS_") }
+            env.merge(clientEnvironment(credentials: defaultCredentials)) { _, new in new }
+            // Auth mode: let exactly the three IAM set-up calls through without a signature check.
+            if auth { env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3" }
+            let maxSeconds = ProcessInfo.processInfo.environment["CLOUD_WAL_MOTO_MAX_SECONDS"] ?? "1800"
+            let pid: pid_t
+            do {
+                pid = try BackgroundProcess.spawn(
+                    ["/bin/sh", "-c", watchdogScript, "moto-watchdog", String(getpid()), maxSeconds, motoServer, String(port), dir.path],
+                    environment: env, log: log)
+            } catch {
+                dir.remove()
+                throw error
+            }
+            let provisional = MotoServer(port: port, pid: pid, directory: dir,
+                                         credentials: defaultCredentials, authMode: auth)
+            do {
+                try await provisional.waitUntilReady(timeout: readyTimeout)
+                guard auth else { return provisional }
+                let creds = try await provisional.createIAMUser()
+                // Same process, real credentials from now on.
+                let server = MotoServer(port: port, pid: pid, directory: dir, credentials: creds, authMode: true)
+                await provisional.forget()
+                return server
+            } catch {
+                let text = provisional.logText()
+                await provisional.stop()
+                lastError = error
+                // The free port may have been taken between probing and binding: try another.
+                if text.contains("Address already in use") { continue }
+                throw error
+            }
+        }
+        throw lastError
+    }
+
+    /// The watchdog: runs moto (capped by `timeout`), and kills it when the test process ($1) is
+    /// gone (then also removing moto's directory, $5) or when it is itself told to stop.
+    /// Everything stays in one process group.
+    private static let watchdogScript = """
+        timeout --foreground -s KILL "$2" "$3" -H 127.0.0.1 -p "$4" & m=$!
+        trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT HUP
+        while kill -0 "$1" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1 & wait $!; done
+        kill $m 2>/dev/null; sleep 1; kill -9 $m 2>/dev/null
+        kill -0 "$1" 2>/dev/null || rm -rf "$5"
+        exit 0
+        """
+
+    private func waitUntilReady(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if Self.canConnect(port: port) { return }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                reaped = true
+                throw HarnessError("moto_server exited during start-up\n--- \(logFile) ---\n\(lastLines(logText()))")
+            }
+            if ContinuousClock.now >= deadline {
+                throw HarnessError("moto_server did not listen on 127.0.0.1:\(port) within \(timeout)\n"
+                                   + "--- \(logFile) ---\n\(lastLines(logText()))")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// The provisional instance of an auth-mode start hands its process over: stop() must not kill it.
+    private func forget() { released = true }
+
+    /// Stops moto (whole process group) and removes its directory. Idempotent, never throws.
+    func stop() async {
+        guard !released else { return }
+        released = true
+        defer { directory.remove() }
+        guard !reaped else { return }
+        kill(-pid, SIGTERM)
+        let grace = ContinuousClock.now + .seconds(5)
+        var status: Int32 = 0
+        var reaped = false
+        while ContinuousClock.now < grace {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && errno == ECHILD) { reaped = true; break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        // Whatever is left of the group (moto itself, if it ignored SIGTERM) goes now.
+        kill(-pid, SIGKILL)
+        if !reaped { _ = waitpid(pid, &status, 0) }
+    }
+
+    nonisolated func logText() -> String {
+        String(decoding: FileManager.default.contents(atPath: logFile) ?? Data(), as: UTF8.self)
+    }
+
+    private static func canConnect(port: Int) -> Bool {
+        #if os(Linux)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return rc == 0
+    }
+
+    // MARK: - S3 helpers (boto3 through the venv python)
+
+    /// Runs the helper script; exit 10 means "no such object".
+    nonisolated func helper(_ args: [String], timeout: Duration = .seconds(60)) async throws -> ProcessResult {
+        var env = environment
+        env["MOTO_ENDPOINT"] = endpoint
+        return try await ProcessRunner.run(TestVenv.python, [helperScript] + args, environment: env, timeout: timeout)
+    }
+
+    @discardableResult
+    private nonisolated func checkedHelper(_ args: [String]) async throws -> ProcessResult {
+        let result = try await helper(args)
+        guard result.succeeded else {
+            throw HarnessError("s3 helper \(args.joined(separator: " ")) failed (\(result.status), timedOut \(result.timedOut)): "
+                               + "\(lastLines(result.stderr, lines: 8))\n--- moto log ---\n\(lastLines(logText(), lines: 10))")
+        }
+        return result
+    }
+
+    private func createIAMUser() async throws -> Credentials {
+        let out = try await checkedHelper(["iam-setup"]).stdout
+        let fields = out.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard fields.count == 2 else { throw HarnessError("unexpected iam-setup output: \(out)") }
+        return Credentials(accessKeyID: fields[0], secretAccessKey: fields[1])
+    }
+
+    nonisolated func createBucket(_ name: String) async throws {
+        try await checkedHelper(["create-bucket", name])
+    }
+
+    /// A fresh, valid bucket name (3-63 chars, lower-case) with `hint` in it; not created.
+    nonisolated func uniqueBucketName(_ hint: String = "t") -> String {
+        let cleaned = hint.lowercased().map { ($0.isLetter && $0.isASCII) || $0.isNumber ? $0 : "-" }
+        let head = String(String(cleaned).prefix(40)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        return "cw-\(head.isEmpty ? "b" : head)-\(suffix)"
+    }
+
+    /// Creates a bucket with a fresh name and returns the name.
+    nonisolated func makeBucket(_ hint: String = "t") async throws -> String {
+        let name = uniqueBucketName(hint)
+        try await createBucket(name)
+        return name
+    }
+
+    /// The stored bytes of an object, or nil if it does not exist.
+    nonisolated func objectData(bucket: String, key: String) async throws -> Data? {
+        let tmp = try TempDirectory.make(prefix: "cloudwal-get", ownedByServer: false)
+        defer { tmp.remove() }
+        let dest = tmp.path + "/object"
+        let result = try await helper(["get", bucket, key, dest])
+        if result.status == 10 { return nil }
+        guard result.succeeded else {
+            throw HarnessError("s3 get \(bucket)/\(key) failed (\(result.status)): \(lastLines(result.stderr, lines: 8))")
+        }
+        guard let data = FileManager.default.contents(atPath: dest) else { throw HarnessError("s3 get wrote nothing") }
+        return data
+    }
+
+    /// HEAD of an object, or nil if it does not exist.
+    nonisolated func head(bucket: String, key: String) async throws -> ObjectHead? {
+        let result = try await helper(["head", bucket, key])
+        if result.status == 10 { return nil }
+        guard result.succeeded else {
+            throw HarnessError("s3 head \(bucket)/\(key) failed (\(result.status)): \(lastLines(result.stderr, lines: 8))")
+        }
+        return try JSONDecoder().decode(ObjectHead.self, from: Data(result.stdout.utf8))
+    }
+
+    /// The object's tag set (S3 object tagging).
+    nonisolated func tags(bucket: String, key: String) async throws -> [String: String] {
+        let result = try await checkedHelper(["tags", bucket, key])
+        return try JSONDecoder().decode([String: String].self, from: Data(result.stdout.utf8))
+    }
+
+    /// Every key under `prefix`, sorted (not usable in auth mode when prefix contains `/`).
+    nonisolated func keys(bucket: String, prefix: String = "") async throws -> [String] {
+        let result = try await checkedHelper(["keys", bucket, prefix])
+        return try JSONDecoder().decode([String].self, from: Data(result.stdout.utf8))
+    }
+
+    /// Uploads `data` as-is (no compression, no metadata).
+    nonisolated func putObject(bucket: String, key: String, data: Data) async throws {
+        let tmp = try TempDirectory.make(prefix: "cloudwal-put", ownedByServer: false)
+        defer { tmp.remove() }
+        try data.write(to: URL(fileURLWithPath: tmp.path + "/object"))
+        try await checkedHelper(["put", bucket, key, tmp.path + "/object"])
+    }
+
+    private static let helperSource = #"""
+        import json, os, sys
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import ClientError
+
+        ep = os.environ["MOTO_ENDPOINT"]
+        cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
+        s3 = boto3.client("s3", endpoint_url=ep, config=cfg)
+        cmd, args = sys.argv[1], sys.argv[2:]
+
+        def missing(e):
+            code = e.response.get("Error", {}).get("Code", "")
+            return code in ("404", "NoSuchKey", "NotFound")
+
+        try:
+            if cmd == "iam-setup":
+                iam = boto3.client("iam", endpoint_url=ep)
+                iam.create_user(UserName="cloudwal-test")
+                key = iam.create_access_key(UserName="cloudwal-test")["AccessKey"]
+                iam.put_user_policy(UserName="cloudwal-test", PolicyName="s3-all", PolicyDocument=json.dumps(
+                    {"Version": "2012-10-17",
+                     "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+                print(key["AccessKeyId"], key["SecretAccessKey"])
+            elif cmd == "create-bucket":
+                s3.create_bucket(Bucket=args[0])
+            elif cmd == "get":
+                body = s3.get_object(Bucket=args[0], Key=args[1])["Body"].read()
+                with open(args[2], "wb") as f:
+                    f.write(body)
+            elif cmd == "put":
+                with open(args[2], "rb") as f:
+                    s3.put_object(Bucket=args[0], Key=args[1], Body=f.read())
+            elif cmd == "head":
+                h = s3.head_object(Bucket=args[0], Key=args[1])
+                print(json.dumps({
+                    "metadata": {k.lower(): v for k, v in h.get("Metadata", {}).items()},
+                    "serverSideEncryption": h.get("ServerSideEncryption"),
+                    "kmsKeyID": h.get("SSEKMSKeyId"),
+                    "contentLength": h["ContentLength"],
+                    "headers": {k.lower(): v for k, v in h["ResponseMetadata"]["HTTPHeaders"].items()},
+                }))
+            elif cmd == "tags":
+                tags = s3.get_object_tagging(Bucket=args[0], Key=args[1])["TagSet"]
+                print(json.dumps({t["Key"]: t["Value"] for t in tags}))
+            elif cmd == "keys":
+                out = []
+                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=args[0], Prefix=args[1]):
+                    out += [o["Key"] for o in page.get("Contents", [])]
+                print(json.dumps(sorted(out)))
+            else:
+                sys.exit("unknown command " + cmd)
+        except ClientError as e:
+            if missing(e):
+                sys.exit(10)
+            raise
+        """#
+}
+
+/// Runs `body` with a started moto and always stops it, also when `body` throws.
+func withMotoServer<T: Sendable>(
+    isolation: isolated (any Actor)? = #isolation,
+    auth: Bool = false,
+    _ body: (MotoServer) async throws -> T
+) async throws -> T {
+    let server = try await MotoServer.start(auth: auth)
+    do {
+        let value = try await body(server)
+        await server.stop()
+        return value
+    } catch {
+        await server.stop()
+        throw error
+    }
+}
+
+// MARK: - One moto per suite
+
+extension MotoServer {
+    /// The server of the enclosing `.motoServer` suite trait.
+    @TaskLocal static var current: MotoServer?
+
+    /// The suite's server, or a clear error when the suite lacks the `.motoServer` trait.
+    static func shared() throws -> MotoServer {
+        guard let server = current else {
+            throw HarnessError("no moto server: add the .motoServer trait to the suite")
+        }
+        return server
+    }
+}
+
+/// Suite trait: one moto for the whole suite run (started before its first test, stopped after
+/// its last, also on failure); tests reach it through `MotoServer.shared()`.
+struct MotoServerTrait: SuiteTrait, TestScoping {
+    let auth: Bool
+
+    func provideScope(for test: Test, testCase: Test.Case?,
+                      performing function: @Sendable () async throws -> Void) async throws {
+        // Nested suites / individual tests inherit the task-local; start only once.
+        if MotoServer.current != nil {
+            try await function()
+            return
+        }
+        try await withMotoServer(auth: auth) { server in
+            try await MotoServer.$current.withValue(server) {
+                try await function()
+            }
+        }
+    }
+}
+
+extension Trait where Self == MotoServerTrait {
+    static var motoServer: Self { MotoServerTrait(auth: false) }
+    /// moto with SigV4 checking and an IAM user's credentials.
+    static var motoServerWithAuth: Self { MotoServerTrait(auth: true) }
+}
+
+/// posix_spawn of a long-running child in its own process group, output to `log`, with the same
+/// clean signal state as `ProcessRunner` gives its children. The caller owns the pid (reap it).
+enum BackgroundProcess {
+    static func spawn(_ argv: [String], environment: [String: String], log: String) throws -> pid_t {
+        #if os(Linux)
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        #else
+        var actions: posix_spawn_file_actions_t?
+        var attributes: posix_spawnattr_t?
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
+        defer {
+            posix_spawn_file_actions_destroy(&actions)
+            posix_spawnattr_destroy(&attributes)
+        }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND, 0)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGPIPE, SIGTERM, SIGINT, SIGALRM, SIGCHLD, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] {
+            sigaddset(&defaults, sig)
+        }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+
+        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        let cEnv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgs.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        var rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
+        var attempts = 0
+        while rc == ETXTBSY && attempts < 40 {
+            attempts += 1
+            usleep(50_000)
+            rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
+        }
+        guard rc == 0 else {
+            throw HarnessError("cannot start \(argv.joined(separator: " ")): \(String(cString: strerror(rc)))")
+        }
+        return pid
+    }
+}

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# bench/run.sh — per-call cost of archiving/restoring one real 16 MiB WAL segment to object storage.
+#
+#   bench/run.sh            # N=5 segments; or N=10 bench/run.sh
+#
+# Compares, for the compressions none/gzip/zstd/lz4:
+#   cloud-wal-archive / cloud-wal-restore      ($CLOUD_WAL_BIN, else .build/release/cloud-wal, else PATH)
+#   barman-cloud-wal-archive / -wal-restore    (3.19.1 from .venv-test, own --spool-dir)
+#   pgbackrest archive-push / archive-get      (Debian 2.45, posix repository, compress-type none/gz/zst/lz4)
+#   curl -T / curl -o                          (unsigned PUT/GET: the floor for one HTTP transfer)
+# Ours, barman and curl talk to a moto S3 server on a free 127.0.0.1 port. Segments come from a
+# throw-away PostgreSQL 15 (initdb as postgres, pgbench -i, a short pgbench run). Each call is timed
+# with /usr/bin/time -f "%e %M"; the table shows mean and median wall time over the N segments and
+# the peak RSS. A tool that fails is reported as a FAILED row, the run goes on.
+# Output: Markdown table on stdout and in bench/results/latest.md (raw samples: bench/results/latest.tsv).
+# Installs what is missing (apt: pgbackrest; the test venv via scripts/install-deps.sh). Everything it
+# starts listens on 127.0.0.1 only and is stopped on exit. Must run as root (it runs PostgreSQL and
+# pgbackrest as the postgres user).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+N="${N:-5}"
+COMPRESSIONS=(${BENCH_COMPRESSIONS:-none gzip zstd lz4})
+venv="${CLOUD_WAL_TEST_VENV:-$repo/.venv-test}"
+PGBIN=/usr/lib/postgresql/15/bin
+results="$repo/bench/results"
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+[[ $(id -u) -eq 0 ]] || { log "run as root (PostgreSQL and pgbackrest run as the postgres user)"; exit 1; }
+
+# ---- dependencies ---------------------------------------------------------------------------------
+if [[ ! -x $venv/bin/moto_server || ! -x $venv/bin/barman-cloud-wal-archive ]]; then
+  log "installing the test venv (scripts/install-deps.sh)"
+  bash "$repo/scripts/install-deps.sh" >&2
+fi
+apt_missing=()
+command -v pgbackrest >/dev/null || apt_missing+=(pgbackrest)
+[[ -x /usr/bin/time ]] || apt_missing+=(time)
+command -v curl >/dev/null || apt_missing+=(curl)
+[[ -x $PGBIN/initdb ]] || apt_missing+=(postgresql-15)
+if ((${#apt_missing[@]})); then
+  log "apt-get install ${apt_missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+fi
+
+ours="${CLOUD_WAL_BIN:-}"
+if [[ -z $ours ]]; then
+  if [[ -x $repo/.build/release/cloud-wal ]]; then ours="$repo/.build/release/cloud-wal"
+  else ours="$(command -v cloud-wal || true)"; fi
+fi
+
+# ---- scratch space and cleanup --------------------------------------------------------------------
+work="$(mktemp -d /tmp/cloudwal-bench-XXXXXX)"
+chmod 755 "$work"
+moto_pid=""
+pg_started=""
+cleanup() {
+  set +e
+  if [[ -n $pg_started ]]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg/data" -m immediate -w -t 30 stop >/dev/null 2>&1
+  fi
+  if [[ -n $moto_pid ]]; then
+    kill "$moto_pid" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$moto_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$moto_pid" 2>/dev/null
+    wait "$moto_pid" 2>/dev/null
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+# ---- moto -----------------------------------------------------------------------------------------
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+moto_port="$(free_port)"
+EP="http://127.0.0.1:$moto_port"
+timeout 7200 "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+for _ in $(seq 1 150); do
+  curl -s -o /dev/null "$EP/" && break
+  kill -0 "$moto_pid" 2>/dev/null || { log "moto died: $(tail -5 "$work/moto.log")"; exit 1; }
+  sleep 0.2
+done
+curl -s -o /dev/null "$EP/" || { log "moto did not answer on $EP"; exit 1; }
+curl -sf -X PUT "$EP/bench" >/dev/null
+log "moto on $EP"
+
+# ---- WAL segments from a throw-away PostgreSQL 15 --------------------------------------------------
+mkdir -p "$work/pg" && chown postgres: "$work/pg"
+pg_port="$(free_port)"
+runuser -u postgres -- "$PGBIN/initdb" -D "$work/pg/data" -A trust --no-sync -E UTF8 --locale=C -U postgres >/dev/null
+cat >>"$work/pg/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$work/pg'
+fsync = off
+synchronous_commit = off
+wal_level = replica
+archive_mode = on
+archive_command = '/bin/true'
+checkpoint_timeout = '1h'
+max_wal_size = '4GB'
+EOF
+(cd "$work/pg" && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w start >/dev/null)
+pg_started=1
+PSQL=(psql -X -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres)
+pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s 10 postgres >/dev/null 2>&1
+first_run_seg="$("${PSQL[@]}" -c 'select pg_walfile_name(pg_current_wal_lsn())')"
+# TPC-B traffic until at least N segments were completed by it (the realistic kind of WAL).
+for _ in $(seq 1 40); do
+  pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -n -c 2 -j 2 -T 3 postgres >/dev/null 2>&1
+  cur="$("${PSQL[@]}" -c 'select pg_walfile_name(pg_current_wal_lsn())')"
+  done_count=$(( 16#${cur:16:8} - 16#${first_run_seg:16:8} ))
+  ((done_count >= N + 1)) && break
+done
+"${PSQL[@]}" -c 'select pg_switch_wal()' >/dev/null
+cur="$("${PSQL[@]}" -c 'select pg_walfile_name(pg_current_wal_lsn())')"
+mkdir -p "$work/segs"
+# The N newest completed segments (everything in pg_wal sorting below the current one).
+completed=()
+for f in "$work/pg/data/pg_wal"/*; do
+  f="${f##*/}"
+  [[ $f =~ ^[0-9A-F]{24}$ && $f < $cur ]] && completed+=("$f")
+done
+segs=("${completed[@]: -N}")
+((${#segs[@]} == N)) || { log "only ${#segs[@]} completed segments"; exit 1; }
+for s in "${segs[@]}"; do cp "$work/pg/data/pg_wal/$s" "$work/segs/$s"; done
+chmod -R a+rX "$work/segs"
+log "segments: ${segs[0]} .. ${segs[-1]} ($(du -sh "$work/segs" | cut -f1))"
+
+# ---- measurement ----------------------------------------------------------------------------------
+samples="$work/samples.tsv"   # tool compression op seconds rss_kib status
+: >"$samples"
+errors="$work/errors.txt"
+: >"$errors"
+
+# run_timed TOOL COMP OP [--as-postgres] CMD... ; appends one sample, returns the command's status.
+run_timed() {
+  local tool=$1 comp=$2 op=$3; shift 3
+  local prefix=()
+  if [[ $1 == --as-postgres ]]; then prefix=(runuser -u postgres --); shift; fi
+  local tf="$work/time.out" ef="$work/stderr.out" rc=0
+  (cd "$work" && "${prefix[@]}" /usr/bin/time -f "%e %M" -o "$tf" "$@" >/dev/null 2>"$ef") || rc=$?
+  local t m
+  read -r t m < <(tail -n 1 "$tf")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$comp" "$op" "$t" "$m" "$rc" >>"$samples"
+  if ((rc != 0)); then
+    printf '%s %s %s exit %s: %s\n' "$tool" "$comp" "$op" "$rc" "$(grep -v '^Command exited' "$ef" | tail -n 1)" >>"$errors"
+  fi
+  return $rc
+}
+
+# Marks a restore whose bytes differ from the original as failed.
+verify() {
+  local tool=$1 comp=$2 seg=$3 got=$4
+  if ! cmp -s "$work/segs/$seg" "$got"; then
+    printf '%s\t%s\t%s\t0\t0\t%s\n' "$tool" "$comp" "restore" "99" >>"$samples"
+    printf '%s %s restore: %s differs from the original\n' "$tool" "$comp" "$seg" >>"$errors"
+  fi
+  rm -f "$got"
+}
+
+flag_for() {  # same spelling for cloud-wal and barman-cloud
+  case $1 in none) ;; gzip) echo --gzip ;; *) echo "--$1" ;; esac
+}
+
+mkdir -p "$work/out" && chown postgres: "$work/out"
+# /usr/bin/time writes its figures as whoever runs the tool (postgres for pgbackrest).
+touch "$work/time.out" && chmod 666 "$work/time.out"
+
+bench_s3_tool() {  # NAME ARCHIVE_CMD RESTORE_CMD [restore extra args]
+  local name=$1 archive=$2 restore=$3; shift 3
+  local extra=("$@") comp seg
+  for comp in "${COMPRESSIONS[@]}"; do
+    local url="s3://bench/$name-$comp" flag
+    flag=$(flag_for "$comp")
+    log "$name $comp"
+    local ok=1
+    for seg in "${segs[@]}"; do
+      run_timed "$name" "$comp" archive "$archive" --endpoint-url "$EP" $flag "$url" srv "$work/segs/$seg" || { ok=0; break; }
+    done
+    ((ok)) || continue
+    for seg in "${segs[@]}"; do
+      local spool=()
+      if ((${#extra[@]})); then mkdir -p "$work/spool-$name"; spool=("${extra[@]}" "$work/spool-$name"); fi
+      run_timed "$name" "$comp" restore "$restore" "${spool[@]}" --endpoint-url "$EP" "$url" srv "$seg" "$work/out/$seg" || break
+      verify "$name" "$comp" "$seg" "$work/out/$seg"
+    done
+  done
+}
+
+# cloud-wal (dispatches on argv[0])
+if [[ -n $ours && -x $ours ]]; then
+  mkdir -p "$work/bin"
+  ln -s "$(readlink -f "$ours")" "$work/bin/cloud-wal-archive"
+  ln -s "$(readlink -f "$ours")" "$work/bin/cloud-wal-restore"
+  bench_s3_tool cloud-wal "$work/bin/cloud-wal-archive" "$work/bin/cloud-wal-restore"
+else
+  log "cloud-wal binary not found (set CLOUD_WAL_BIN or build .build/release/cloud-wal)"
+  printf 'cloud-wal\tnone\tarchive\t0\t0\t127\n' >>"$samples"
+  echo "cloud-wal: binary not found" >>"$errors"
+fi
+
+# barman-cloud 3.19.1, restore with its own spool dir
+bench_s3_tool barman-cloud "$venv/bin/barman-cloud-wal-archive" "$venv/bin/barman-cloud-wal-restore" --spool-dir
+
+# pgbackrest, posix repository, one repository per compress-type
+mkdir -p "$work/pgbr" && chown postgres: "$work/pgbr"
+for comp in "${COMPRESSIONS[@]}"; do
+  case $comp in none) ct=none ;; gzip) ct=gz ;; zstd) ct=zst ;; lz4) ct=lz4 ;; *) continue ;; esac
+  conf="$work/pgbr/$comp.conf"
+  cat >"$conf" <<EOF
+[global]
+repo1-type=posix
+repo1-path=$work/pgbr/repo-$comp
+log-path=$work/pgbr/log
+lock-path=$work/pgbr/lock
+spool-path=$work/pgbr/spool
+log-level-console=warn
+log-level-file=off
+compress-type=$ct
+[bench]
+pg1-path=$work/pg/data
+pg1-port=$pg_port
+pg1-socket-path=$work/pg
+EOF
+  chown postgres: "$conf"
+  log "pgbackrest $comp"
+  if ! runuser -u postgres -- pgbackrest --config="$conf" --stanza=bench stanza-create >"$work/stanza.out" 2>&1; then
+    printf 'pgbackrest\t%s\tarchive\t0\t0\t98\n' "$comp" >>"$samples"
+    echo "pgbackrest $comp stanza-create: $(tail -n 1 "$work/stanza.out")" >>"$errors"
+    continue
+  fi
+  ok=1
+  for seg in "${segs[@]}"; do
+    run_timed pgbackrest "$comp" archive --as-postgres pgbackrest --config="$conf" --stanza=bench archive-push "$work/segs/$seg" || { ok=0; break; }
+  done
+  ((ok)) || continue
+  for seg in "${segs[@]}"; do
+    run_timed pgbackrest "$comp" restore --as-postgres pgbackrest --config="$conf" --stanza=bench archive-get "$seg" "$work/out/$seg" || break
+    verify pgbackrest "$comp" "$seg" "$work/out/$seg"
+  done
+done
+
+# curl floor: one unsigned PUT / GET of the same file
+log "curl"
+for seg in "${segs[@]}"; do
+  # public-read so the GET below can stay unsigned too (moto refuses anonymous GETs of private objects)
+  run_timed curl none archive curl -sS -f -H 'x-amz-acl: public-read' -T "$work/segs/$seg" "$EP/bench/curl/$seg" || break
+done
+for seg in "${segs[@]}"; do
+  run_timed curl none restore curl -sS -f -o "$work/out/$seg" "$EP/bench/curl/$seg" || break
+  verify curl none "$seg" "$work/out/$seg"
+done
+
+# ---- report ---------------------------------------------------------------------------------------
+mkdir -p "$results"
+cp "$samples" "$results/latest.tsv"
+{
+  printf '# WAL archive/restore per call (%s)\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf '%s segments of 16 MiB (%s .. %s, pgbench TPC-B), moto on loopback, %s, %s cores.\n' \
+    "$N" "${segs[0]}" "${segs[-1]}" "$(uname -r)" "$(nproc)"
+  printf 'cloud-wal, barman-cloud and curl: S3 API on moto (HTTP, loopback); pgbackrest: posix repository on local disk (no network).\n'
+  printf 'cloud-wal: %s. barman-cloud %s. %s.\n\n' "${ours:-not found}" \
+    "$("$venv/bin/python" -m pip show barman 2>/dev/null | sed -n 's/^Version: //p')" \
+    "$(pgbackrest version 2>/dev/null || echo 'pgbackrest ?')"
+  python3 "$repo/bench/report.py" "$samples" "${COMPRESSIONS[@]}"
+  if [[ -s $errors ]]; then
+    printf '\nFailures:\n\n'
+    sed 's/^/- /' "$errors"
+  fi
+} | tee "$results/latest.md"
