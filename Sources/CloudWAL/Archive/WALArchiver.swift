@@ -67,15 +67,21 @@ public struct WALArchiver: Sendable {
             bodySHA256: configuration.compression == nil ? content.sha256 : nil)
         let outcome: PutOutcome
         do {
-            outcome = try await store.put(key, body: content.body, options: options)
+            if let body = content.body {
+                outcome = try await store.put(key, body: body, options: options)
+            } else {
+                // Uncompressed: the store reads the file as it sends it; the digest in `options`
+                // makes it refuse bytes that changed since they were hashed.
+                outcome = try await store.putFile(key, path: walPath, size: content.size, options: options)
+            }
         } catch let error as StorageError {
             throw WALError(error)
         }
         switch outcome {
         case .created:
-            logger.info(
-                "Archived \(wal.name) as \(key) (\(content.size) bytes, \(content.body.count) stored)")
-            return .archived(key: key, size: content.size, storedSize: content.body.count)
+            let storedSize = content.body?.count ?? content.size
+            logger.info("Archived \(wal.name) as \(key) (\(content.size) bytes, \(storedSize) stored)")
+            return .archived(key: key, size: content.size, storedSize: storedSize)
         case .alreadyExists:
             // Another archiver won a race between our check and our write: judge its object by content.
             return try await settleDuplicate(
@@ -86,12 +92,15 @@ public struct WALArchiver: Sendable {
     // MARK: - Internals
 
     private struct EncodedContent {
-        var body: [UInt8]
+        /// The compressed bytes; nil when uncompressed, where the file itself is the body.
+        var body: [UInt8]?
         var sha256: String
         var size: Int
     }
 
-    /// Reads the file once, hashing and compressing each chunk as it is read.
+    /// Reads the file once, hashing (and, with a compression, compressing) each chunk as it is
+    /// read. Uncompressed, only the digest is kept: the upload reads the file again from the page
+    /// cache rather than holding a whole segment in memory.
     private func readAndEncode(_ path: String, wal: WALFileName) throws -> EncodedContent {
         do {
             let handle = try FileHandle.openForReading(path)
@@ -102,38 +111,21 @@ public struct WALArchiver: Sendable {
                     "\(path) is \(size) bytes: a WAL segment is a power of two from 1 MiB to 1 GiB")
             }
             var digest = ContentDigest()
-            var body: [UInt8]
-            if let compression = configuration.compression {
-                let compressor = try compression.makeCompressor(level: configuration.compressionLevel)
-                body = []
-                body.reserveCapacity(size / 2)
-                var buffer = [UInt8](repeating: 0, count: Swift.min(Self.readChunkSize, Swift.max(size, 1)))
-                while true {
-                    let count = try buffer.withUnsafeMutableBytes { try handle.readFully(into: $0) }
-                    if count == 0 { break }
-                    try buffer.withUnsafeBytes { raw in
-                        let chunk = UnsafeRawBufferPointer(rebasing: raw[..<count])
-                        digest.update(chunk)
-                        try compressor.compress(chunk, into: &body)
-                    }
+            var compressed: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: Swift.min(Self.readChunkSize, Swift.max(size, 1)))
+            let compressor = try configuration.compression?.makeCompressor(level: configuration.compressionLevel)
+            if compressor != nil { compressed.reserveCapacity(size / 2) }
+            while true {
+                let count = try buffer.withUnsafeMutableBytes { try handle.readFully(into: $0) }
+                if count == 0 { break }
+                try buffer.withUnsafeBytes { raw in
+                    let chunk = UnsafeRawBufferPointer(rebasing: raw[..<count])
+                    digest.update(chunk)
+                    try compressor?.compress(chunk, into: &compressed)
                 }
-                try compressor.finish(into: &body)
-            } else {
-                // Uncompressed: read straight into the body, hashing each chunk while it is cache-hot.
-                body = [UInt8](repeating: 0, count: size)
-                var offset = 0
-                try body.withUnsafeMutableBytes { raw in
-                    while offset < size {
-                        let end = Swift.min(offset + Self.readChunkSize, size)
-                        let chunk = UnsafeMutableRawBufferPointer(rebasing: raw[offset..<end])
-                        let count = try handle.readFully(into: chunk)
-                        digest.update(UnsafeRawBufferPointer(rebasing: chunk[..<count]))
-                        offset += count
-                        if count < chunk.count { break }
-                    }
-                }
-                if offset != size { body.removeSubrange(offset...) }
             }
+            try compressor?.finish(into: &compressed)
+            let body = compressor == nil ? nil : compressed
             try handle.close()
             // The file must not change while PostgreSQL waits on us; a size change means it did.
             guard digest.byteCount == size else {

@@ -20,6 +20,27 @@ public struct FileSystemStore: ObjectStore {
     }
 
     public func put(_ key: String, body: [UInt8], options: PutOptions) async throws -> PutOutcome {
+        try await store(key, options: options) { handle in try handle.write(body) }
+    }
+
+    /// Copies the file chunk by chunk; with `bodySHA256` set, the copy must hash to it, so a
+    /// segment that changed after the archiver hashed it is never stored under that digest.
+    public func putFile(_ key: String, path source: String, size: Int, options: PutOptions) async throws -> PutOutcome {
+        try await store(key, options: options) { handle in
+            let reader = try FileChunks(path: source, expectedSize: size)
+            var digest = ContentDigest()
+            while let chunk = try reader.next() {
+                digest.update(chunk)
+                try handle.write(chunk)
+            }
+            if let expected = options.bodySHA256, digest.finalize() != expected {
+                throw StorageError(.failed, "\(source) changed while being archived")
+            }
+        }
+    }
+
+    /// Writes through `fill` into a temporary file, then creates the object atomically.
+    private func store(_ key: String, options: PutOptions, fill: (FileHandle) throws -> Void) async throws -> PutOutcome {
         let path = try self.path(for: key)
         let directory = FileSystemOps.directory(of: path)
         try requireRoot()
@@ -32,7 +53,10 @@ public struct FileSystemStore: ObjectStore {
                 try? FileSystemOps.remove(dataTemp)
                 try? FileSystemOps.remove(metaTemp)
             }
-            try writeDurably(body, to: dataTemp)
+            let data = try FileHandle.createExclusive(dataTemp, mode: 0o640)
+            try fill(data)
+            try data.sync()
+            try data.close()
             if !options.metadata.isEmpty || !options.tags.isEmpty {
                 try writeDurably(Array(Self.encodeMetadata(options).utf8), to: metaTemp)
             }

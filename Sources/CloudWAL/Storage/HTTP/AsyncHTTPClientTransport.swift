@@ -20,22 +20,15 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(10)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // One event loop: a command makes a handful of sequential requests, and every extra thread
+        // costs resident memory (stack, malloc arena) in a process PostgreSQL starts per segment.
+        return HTTPClient(
+            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup(numberOfThreads: 1)), configuration: configuration)
     }()
 
     public func send(_ request: HTTPRequest, timeout: Duration, maxResponseBytes: Int) async throws -> HTTPResponse {
-        var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = .init(rawValue: request.method)
-        for header in request.headers {
-            outgoing.headers.add(name: header.name, value: header.value)
-        }
-        if !request.body.isEmpty || ["PUT", "POST"].contains(request.method) {
-            outgoing.body = .bytes(ByteBuffer(bytes: request.body))
-        }
-        let components = timeout.components
-        let nanoseconds = components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
         do {
-            let response = try await client.execute(outgoing, timeout: .nanoseconds(nanoseconds))
+            let response = try await client.execute(Self.outgoing(request), timeout: Self.timeAmount(timeout))
             let body = try await response.body.collect(upTo: maxResponseBytes)
             return HTTPResponse(
                 status: Int(response.status.code),
@@ -46,6 +39,64 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         } catch {
             throw Self.classify(error, url: request.url)
         }
+    }
+
+    public func stream(_ request: HTTPRequest, timeout: Duration) async throws -> HTTPStreamingResponse {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(Self.outgoing(request), timeout: Self.timeAmount(timeout))
+        } catch {
+            throw Self.classify(error, url: request.url)
+        }
+        let reader = BodyReader(iterator: response.body.makeAsyncIterator(), url: request.url)
+        return HTTPStreamingResponse(
+            status: Int(response.status.code),
+            headers: response.headers.map { (name: $0.name, value: $0.value) },
+            body: AsyncThrowingStream { try await reader.next() })
+    }
+
+    /// Pulls the response body one buffer per `next()`.
+    ///
+    /// `@unchecked Sendable`: the stream's consumer calls `next()` serially, never concurrently,
+    /// so the iterator is never touched from two tasks at once.
+    private final class BodyReader: @unchecked Sendable {
+        private var iterator: HTTPClientResponse.Body.AsyncIterator
+        private let url: String
+
+        init(iterator: HTTPClientResponse.Body.AsyncIterator, url: String) {
+            self.iterator = iterator
+            self.url = url
+        }
+
+        func next() async throws -> [UInt8]? {
+            do {
+                return try await iterator.next().map { Array(buffer: $0) }
+            } catch {
+                throw AsyncHTTPClientTransport.classify(error, url: url)
+            }
+        }
+    }
+
+    private static func outgoing(_ request: HTTPRequest) -> HTTPClientRequest {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = .init(rawValue: request.method)
+        for header in request.headers {
+            outgoing.headers.add(name: header.name, value: header.value)
+        }
+        if let streamed = request.streamedBody {
+            let chunks = streamed.makeChunks()
+            outgoing.body = .stream(chunks.map { ByteBuffer(bytes: $0) }, length: .known(streamed.length))
+        } else if !request.body.isEmpty || ["PUT", "POST"].contains(request.method) {
+            // The array itself, not a ByteBuffer copy of it: the client slices it lazily in 4 MB
+            // pieces, so a 16 MiB segment is not held twice.
+            outgoing.body = .bytes(request.body)
+        }
+        return outgoing
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let components = duration.components
+        return .nanoseconds(components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
     }
 
     /// Sorts client failures into what a retry policy needs to know.

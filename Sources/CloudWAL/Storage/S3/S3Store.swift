@@ -34,6 +34,22 @@ public struct S3Store: ObjectStore {
             return try await putMultipart(key, body: body, options: options)
         }
         let payloadHash = options.bodySHA256 ?? SHA256.hash(data: body).hexString
+        return try await putSingle(key, options: options, payloadHash: payloadHash, body: body, streamed: nil)
+    }
+
+    /// Streams the file from disk when its digest is known (an uncompressed segment): the
+    /// signature commits to that digest, so S3 refuses the upload if the file changed since.
+    public func putFile(_ key: String, path: String, size: Int, options: PutOptions) async throws -> PutOutcome {
+        guard size <= configuration.multipartThreshold, let payloadHash = options.bodySHA256 else {
+            return try await put(key, body: try FileChunks.readAll(path, expectedSize: size), options: options)
+        }
+        let streamed = StreamedBody(length: size) { FileChunks.stream(path, expectedSize: size) }
+        return try await putSingle(key, options: options, payloadHash: payloadHash, body: [], streamed: streamed)
+    }
+
+    private func putSingle(
+        _ key: String, options: PutOptions, payloadHash: String, body: [UInt8], streamed: StreamedBody?
+    ) async throws -> PutOutcome {
         var headers = writeHeaders(options)
         if let digest = Base64.bytes(fromHex: payloadHash) {
             // The server recomputes this and rejects a body damaged on the way.
@@ -42,10 +58,12 @@ public struct S3Store: ObjectStore {
         if options.createOnly {
             headers.append((name: "If-None-Match", value: "*"))
         }
-        var response = try await send("PUT", key: key, headers: headers, body: body, payloadHash: payloadHash)
+        var response = try await send(
+            "PUT", key: key, headers: headers, body: body, streamedBody: streamed, payloadHash: payloadHash)
         if options.createOnly, response.status == 501 {
             headers.removeAll { $0.name == "If-None-Match" }
-            response = try await send("PUT", key: key, headers: headers, body: body, payloadHash: payloadHash)
+            response = try await send(
+                "PUT", key: key, headers: headers, body: body, streamedBody: streamed, payloadHash: payloadHash)
         }
         switch response.status {
         case 200...299: return .created
@@ -55,23 +73,35 @@ public struct S3Store: ObjectStore {
     }
 
     public func get(_ key: String) async throws -> ObjectDownload {
-        let response = try await send("GET", key: key)
-        guard response.status == 200 else {
-            throw S3ErrorResponse(response).storageError(bucket: bucket, key: key)
-        }
-        let body = response.body
-        let info = ObjectInfo(key: key, size: body.count, metadata: Self.userMetadata(response))
-        let chunkSize = 1 << 20
-        let chunks = AsyncThrowingStream<[UInt8], any Error> { continuation in
-            var offset = 0
-            while offset < body.count {
-                let end = min(offset + chunkSize, body.count)
-                continuation.yield(Array(body[offset..<end]))
-                offset = end
+        var region = configuration.region
+        let response: HTTPStreamingResponse
+        do {
+            response = try await configuration.retry.run(isRetryable: Self.isRetryable) {
+                let request = try await signedRequest("GET", key: key, region: region)
+                let response = try await transport.stream(request, timeout: configuration.requestTimeout)
+                guard response.status >= 300 else { return response }
+                let collected = try await response.collected()
+                let error = S3ErrorResponse(collected)
+                if error.isWrongRegion, let bucketRegion = error.bucketRegion, bucketRegion != region {
+                    region = bucketRegion
+                    throw RegionRedirect()
+                }
+                throw error.isRetryable ? RetryableStatus(response: collected) : FinalStatus(error: error)
             }
-            continuation.finish()
+        } catch let status as RetryableStatus {
+            throw S3ErrorResponse(status.response).storageError(bucket: bucket, key: key)
+        } catch let status as FinalStatus {
+            throw status.error.storageError(bucket: bucket, key: key)
+        } catch let error as HTTPTransportError {
+            throw StorageError(.unreachable, "Cannot reach S3 for s3://\(bucket)/\(key): \(error.message)")
         }
-        return ObjectDownload(info: info, chunks: chunks)
+        let head = response.head
+        let size = head.header("Content-Length").flatMap(Int.init) ?? 0
+        let info = ObjectInfo(key: key, size: size, metadata: Self.userMetadata(head))
+        // Bytes go straight from the socket to the decompressor and the file: a failure mid-body
+        // is "unreachable" (retry later), never a short, apparently complete object.
+        let reader = DownloadReader(source: response.body, location: "s3://\(bucket)/\(key)")
+        return ObjectDownload(info: info, chunks: AsyncThrowingStream { try await reader.next() })
     }
 
     public func head(_ key: String) async throws -> ObjectInfo? {
@@ -203,17 +233,15 @@ public struct S3Store: ObjectStore {
     /// (which may be an error status for the caller to interpret).
     private func send(
         _ method: String, key: String, query: [(String, String)] = [], headers: [(name: String, value: String)] = [],
-        body: [UInt8] = [], payloadHash: String? = nil
+        body: [UInt8] = [], streamedBody: StreamedBody? = nil, payloadHash: String? = nil
     ) async throws -> HTTPResponse {
         let hash = payloadHash ?? SHA256.hash(data: body).hexString
         var region = configuration.region
         do {
             return try await configuration.retry.run(isRetryable: Self.isRetryable) {
-                var request = HTTPRequest(
-                    method: method, url: regionalConfiguration(region).url(key: key, query: query), headers: headers,
-                    body: body)
-                let signer = SigV4Signer(region: region, service: "s3")
-                signer.sign(&request, credentials: try await credentials.credentials(), payloadSHA256: hash, at: now())
+                var request = try await signedRequest(
+                    method, key: key, region: region, query: query, headers: headers, body: body, payloadHash: hash)
+                request.streamedBody = streamedBody
                 let response = try await transport.send(
                     request, timeout: configuration.requestTimeout, maxResponseBytes: Self.maxBody)
                 if response.status >= 300 {
@@ -234,6 +262,18 @@ public struct S3Store: ObjectStore {
         }
     }
 
+    private func signedRequest(
+        _ method: String, key: String, region: String, query: [(String, String)] = [],
+        headers: [(name: String, value: String)] = [], body: [UInt8] = [], payloadHash: String? = nil
+    ) async throws -> HTTPRequest {
+        var request = HTTPRequest(
+            method: method, url: regionalConfiguration(region).url(key: key, query: query), headers: headers, body: body)
+        SigV4Signer(region: region, service: "s3").sign(
+            &request, credentials: try await credentials.credentials(),
+            payloadSHA256: payloadHash ?? SigV4Signer.emptyPayloadSHA256, at: now())
+        return request
+    }
+
     private func regionalConfiguration(_ region: String) -> S3Configuration {
         var copy = configuration
         copy.region = region
@@ -243,6 +283,30 @@ public struct S3Store: ObjectStore {
     private struct RegionRedirect: Error {}
     private struct RetryableStatus: Error {
         let response: HTTPResponse
+    }
+    private struct FinalStatus: Error {
+        let error: S3ErrorResponse
+    }
+
+    /// Relays a download's chunks, turning transport failures into storage errors.
+    ///
+    /// `@unchecked Sendable`: the stream's consumer calls `next()` serially, never concurrently.
+    private final class DownloadReader: @unchecked Sendable {
+        private var iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+        private let location: String
+
+        init(source: AsyncThrowingStream<[UInt8], any Error>, location: String) {
+            iterator = source.makeAsyncIterator()
+            self.location = location
+        }
+
+        func next() async throws -> [UInt8]? {
+            do {
+                return try await iterator.next()
+            } catch let error as HTTPTransportError {
+                throw StorageError(.unreachable, "Download of \(location) failed: \(error.message)")
+            }
+        }
     }
 
     private static func isRetryable(_ error: any Error) -> Bool {
