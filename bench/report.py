@@ -8,7 +8,7 @@ display order.
 import statistics
 import sys
 
-TOOLS = ["cloud-wal", "barman-cloud", "pgbackrest", "curl"]
+TOOLS = ["cloud-wal", "barman-cloud", "cloud-wal-file", "pgbackrest", "curl"]
 
 
 def main() -> None:

@@ -177,7 +177,7 @@ bench_s3_tool() {  # NAME ARCHIVE_CMD RESTORE_CMD [restore extra args]
   local name=$1 archive=$2 restore=$3; shift 3
   local extra=("$@") comp seg
   for comp in "${COMPRESSIONS[@]}"; do
-    local url="s3://bench/$name-$comp" flag
+    local url="${url_base:-s3://bench}/$name-$comp" flag
     flag=$(flag_for "$comp")
     log "$name $comp"
     local ok=1
@@ -200,6 +200,10 @@ if [[ -n $ours && -x $ours ]]; then
   ln -s "$(readlink -f "$ours")" "$work/bin/cloud-wal-archive"
   ln -s "$(readlink -f "$ours")" "$work/bin/cloud-wal-restore"
   bench_s3_tool cloud-wal "$work/bin/cloud-wal-archive" "$work/bin/cloud-wal-restore"
+  # The same binary on the file:// backend: the like-for-like row for pgbackrest's posix repository.
+  # Each compression gets its own archive root, which (by design) must exist beforehand.
+  for comp in "${COMPRESSIONS[@]}"; do mkdir -p "$work/fsrepo/cloud-wal-file-$comp"; done
+  url_base="file://$work/fsrepo" bench_s3_tool cloud-wal-file "$work/bin/cloud-wal-archive" "$work/bin/cloud-wal-restore"
 else
   log "cloud-wal binary not found (set CLOUD_WAL_BIN or build .build/release/cloud-wal)"
   printf 'cloud-wal\tnone\tarchive\t0\t0\t127\n' >>"$samples"
@@ -265,7 +269,7 @@ cp "$samples" "$results/latest.tsv"
   printf '# WAL archive/restore per call (%s)\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf '%s segments of 16 MiB (%s .. %s, pgbench TPC-B), moto on loopback, %s, %s cores.\n' \
     "$N" "${segs[0]}" "${segs[-1]}" "$(uname -r)" "$(nproc)"
-  printf 'cloud-wal, barman-cloud and curl: S3 API on moto (HTTP, loopback); pgbackrest: posix repository on local disk (no network).\n'
+  printf 'cloud-wal, barman-cloud and curl: S3 API on moto (HTTP, loopback); pgbackrest and cloud-wal-file: posix repository / file:// on local disk (no network).\n'
   printf 'cloud-wal: %s. barman-cloud %s. %s.\n\n' "${ours:-not found}" \
     "$("$venv/bin/python" -m pip show barman 2>/dev/null | sed -n 's/^Version: //p')" \
     "$(pgbackrest version 2>/dev/null || echo 'pgbackrest ?')"
