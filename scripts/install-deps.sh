@@ -35,6 +35,9 @@ pip_packages=(
   python-dateutil
   boto3==1.44.5
   'moto[server]==5.2.1'
+  # Azure tests and barman-cloud interop: barman[azure]'s deps (the SDK also checks our Blob fake).
+  azure-storage-blob==12.31.1
+  azure-identity==1.27.0
 )
 
 # Installed with --no-deps: barman's hard dependency psycopg2 would be a source build (libpq-dev);

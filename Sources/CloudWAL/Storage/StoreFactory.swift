@@ -8,9 +8,10 @@ public enum StoreFactory {
             return FileSystemStore(root: root)
         case .s3(let bucket):
             return makeS3Store(bucket: bucket, options: options, environment: environment)
-        case .azure:
-            throw StorageError(
-                .invalidRequest, "The azure-blob-storage backend is not available in this build yet: \(url)")
+        case .azure(let endpoint, let container, let isEmulator):
+            return try AzureStoreFactory.makeStore(
+                endpoint: endpoint, container: container, isEmulator: isEmulator, options: options,
+                environment: environment)
         case .gcs:
             throw StorageError(
                 .invalidRequest, "The google-cloud-storage backend is not available in this build yet: \(url)")

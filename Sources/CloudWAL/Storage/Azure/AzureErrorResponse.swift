@@ -1,0 +1,64 @@
+/// A Blob service error answer turned into a `StorageError` whose message says what to do.
+///
+/// The code comes from `x-ms-error-code` (HEAD answers have no body) or the XML `<Code>`. Azure's
+/// `<AuthenticationErrorDetail>` echoes the string it signed; it is never shown.
+struct AzureErrorResponse: Sendable {
+    let status: Int
+    let code: String
+    let message: String
+
+    init(_ response: HTTPResponse) {
+        let xml = S3XML(response.body)
+        status = response.status
+        code = response.header("x-ms-error-code") ?? xml.value("Code") ?? Self.defaultCode(response.status)
+        // Azure appends "\nRequestId:...\nTime:..." to every message.
+        message = (xml.value("Message") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? ""
+    }
+
+    /// Server trouble and throttling; a 4xx other than 408/429 will not mend itself.
+    var isRetryable: Bool {
+        status >= 500 || status == 408 || status == 429
+            || ["ServerBusy", "OperationTimedOut", "InternalError"].contains(code)
+    }
+
+    func storageError(container: String, location: String) -> StorageError {
+        let detail = message.isEmpty ? code : "\(code): \(message)"
+        switch code {
+        case "ContainerNotFound":
+            return StorageError(.notFound, "Container \(container) does not exist")
+        case "BlobNotFound":
+            return StorageError(.notFound, "\(location): no such blob")
+        case "AuthenticationFailed":
+            return StorageError(
+                .accessDenied,
+                "Azure refused the request's authentication (AuthenticationFailed): check the account key or SAS token, and this machine's clock")
+        case "InvalidAuthenticationInfo", "ExpiredToken":
+            return StorageError(.accessDenied, "Azure refused the access token (\(code)): check the identity and its tenant")
+        case "AuthorizationFailure", "AuthorizationPermissionMismatch", "AuthorizationResourceTypeMismatch",
+            "AuthorizationServiceMismatch", "AuthorizationSourceIPMismatch", "AuthorizationProtocolMismatch":
+            return StorageError(
+                .accessDenied,
+                "Access denied to \(location) (\(code)): the identity or SAS lacks a permission (e.g. the Storage Blob Data Contributor role)")
+        case "AccountIsDisabled", "InsufficientAccountPermissions":
+            return StorageError(.accessDenied, "Access denied to \(location) (\(detail))")
+        default:
+            if status == 404 { return StorageError(.notFound, "\(location): not found (\(detail))") }
+            if status == 401 || status == 403 { return StorageError(.accessDenied, "Access denied to \(location) (\(detail))") }
+            if isRetryable {
+                return StorageError(.unreachable, "Azure kept failing for \(location): HTTP \(status) \(detail)")
+            }
+            return StorageError(.failed, "Azure refused the request for \(location): HTTP \(status) \(detail)")
+        }
+    }
+
+    private static func defaultCode(_ status: Int) -> String {
+        switch status {
+        case 403: "AuthenticationFailed"
+        case 404: "ResourceNotFound"
+        case 409: "Conflict"
+        case 412: "ConditionNotMet"
+        case 503: "ServerBusy"
+        default: "HTTP\(status)"
+        }
+    }
+}

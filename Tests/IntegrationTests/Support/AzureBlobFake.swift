@@ -1,0 +1,259 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `Tests/IntegrationTests/Fakes/azure_blob_fake.py` on a free 127.0.0.1 port: the Blob service
+/// the Azure tests talk to (no Azure emulator installs on this machine, see test-infra.md §4).
+///
+/// Started like `MotoServer`: under a shell watchdog that kills it once the test process is gone
+/// and under `timeout` as a hard cap, in its own process group. Inspection goes through the
+/// fake's unauthenticated `/__fake/` routes with curl.
+actor AzureBlobFake {
+    struct BlobState: Sendable, Decodable {
+        let size: Int
+        /// Azure metadata names as stored (`cloudwal_sha256`).
+        let metadata: [String: String]
+        let tags: [String: String]
+        let scope: String?
+        let sha256: String
+        let etag: String
+    }
+
+    nonisolated let port: Int
+    nonisolated let account = "cloudwaltest"
+    /// A random account key per run: 64 bytes, base64, like a real one.
+    nonisolated let key: String
+    nonisolated let directory: TempDirectory
+    private let pid: pid_t
+    private var reaped = false
+    private var stopped = false
+
+    nonisolated var endpoint: String { "http://127.0.0.1:\(port)/\(account)" }
+    nonisolated var logFile: String { directory.path + "/fake.log" }
+
+    private init(port: Int, key: String, pid: pid_t, directory: TempDirectory) {
+        self.port = port
+        self.key = key
+        self.pid = pid
+        self.directory = directory
+    }
+
+    /// What cloud-wal and barman-cloud need: a connection string naming the fake, nothing else
+    /// of Azure's (a developer's own AZURE_* variables would otherwise leak in; ProcessRunner
+    /// only adds variables, so the ones tests care about are overridden with empty values).
+    nonisolated func environment(key: String? = nil) -> [String: String] {
+        [
+            "AZURE_STORAGE_CONNECTION_STRING":
+                "DefaultEndpointsProtocol=http;AccountName=\(account);AccountKey=\(key ?? self.key);BlobEndpoint=\(endpoint);",
+            "AZURE_STORAGE_SAS_TOKEN": "", "AZURE_STORAGE_KEY": "", "AZURE_CLIENT_SECRET": "",
+            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+        ]
+    }
+
+    /// `http://127.0.0.1:PORT/ACCOUNT/CONTAINER/prefix`, barman-cloud's emulator URL form.
+    nonisolated func url(container: String, prefix: String) -> String {
+        "\(endpoint)/\(container)" + (prefix.isEmpty ? "" : "/\(prefix)")
+    }
+
+    static var script: String { TestBinary.packageRoot() + "/Tests/IntegrationTests/Fakes/azure_blob_fake.py" }
+
+    static func start(pageSize: Int = 5000, readyTimeout: Duration = .seconds(30)) async throws -> AzureBlobFake {
+        let python = TestVenv.python
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw HarnessError("test venv python \(python) not found: \(TestVenv.setupHint)")
+        }
+        var keyBytes = [UInt8](repeating: 0, count: 64)
+        for index in keyBytes.indices { keyBytes[index] = UInt8.random(in: 0...255) }
+        let key = Data(keyBytes).base64EncodedString()
+        var lastError: Error = HarnessError("the Azure fake did not start")
+        for _ in 1...3 {
+            let dir = try TempDirectory.make(prefix: "cloudwal-azure", ownedByServer: false)
+            let port = try Network.freeLoopbackPort()
+            guard FileManager.default.createFile(atPath: dir.path + "/fake.log", contents: Data()) else {
+                dir.remove()
+                throw HarnessError("cannot write into \(dir.path)")
+            }
+            let maxSeconds = ProcessInfo.processInfo.environment["CLOUD_WAL_MOTO_MAX_SECONDS"] ?? "1800"
+            let pid: pid_t
+            do {
+                pid = try BackgroundProcess.spawn(
+                    ["/bin/sh", "-c", watchdogScript, "azure-fake-watchdog", String(getpid()), maxSeconds, python, script,
+                     String(port), "cloudwaltest", key, String(pageSize), dir.path],
+                    environment: ProcessInfo.processInfo.environment, log: dir.path + "/fake.log")
+            } catch {
+                dir.remove()
+                throw error
+            }
+            let fake = AzureBlobFake(port: port, key: key, pid: pid, directory: dir)
+            do {
+                try await fake.waitUntilReady(timeout: readyTimeout)
+                return fake
+            } catch {
+                let text = fake.logText()
+                await fake.stop()
+                lastError = error
+                if text.contains("Address already in use") { continue }
+                throw error
+            }
+        }
+        throw lastError
+    }
+
+    /// Runs the fake (capped by `timeout`) and kills it when the test process ($1) is gone or the
+    /// watchdog is told to stop; removes the directory ($9) if the test process vanished.
+    private static let watchdogScript = """
+        timeout --foreground -s KILL "$2" "$3" "$4" --port "$5" --account "$6" --key "$7" --page-size "$8" & m=$!
+        trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT HUP
+        while kill -0 "$1" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1 & wait $!; done
+        kill $m 2>/dev/null; sleep 1; kill -9 $m 2>/dev/null
+        kill -0 "$1" 2>/dev/null || rm -rf "$9"
+        exit 0
+        """
+
+    private func waitUntilReady(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if logText().contains("listening on") { return }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                reaped = true
+                throw HarnessError("the Azure fake exited during start-up\n\(lastLines(logText()))")
+            }
+            if ContinuousClock.now >= deadline {
+                throw HarnessError("the Azure fake did not start within \(timeout)\n\(lastLines(logText()))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func stop() async {
+        guard !stopped else { return }
+        stopped = true
+        defer { directory.remove() }
+        guard !reaped else { return }
+        kill(-pid, SIGTERM)
+        let grace = ContinuousClock.now + .seconds(5)
+        var status: Int32 = 0
+        var done = false
+        while ContinuousClock.now < grace {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && errno == ECHILD) { done = true; break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        kill(-pid, SIGKILL)
+        if !done { _ = waitpid(pid, &status, 0) }
+    }
+
+    nonisolated func logText() -> String {
+        String(decoding: FileManager.default.contents(atPath: logFile) ?? Data(), as: UTF8.self)
+    }
+
+    // MARK: - Inspection through /__fake/ (curl)
+
+    private nonisolated func curl(_ args: [String]) async throws -> ProcessResult {
+        try await ProcessRunner.run("/usr/bin/curl", ["-s", "--noproxy", "*", "-w", "\n%{http_code}"] + args,
+                                    timeout: .seconds(30))
+    }
+
+    /// Body and HTTP status of a /__fake/ route.
+    private nonisolated func fakeRoute(_ method: String, _ path: String) async throws -> (status: Int, body: String) {
+        let result = try await curl(["-X", method, "http://127.0.0.1:\(port)/__fake/\(path)"])
+        guard result.status == 0, let newline = result.stdout.lastIndex(of: "\n") else {
+            throw HarnessError("curl \(path) failed (\(result.status)): \(result.stderr)")
+        }
+        return (Int(result.stdout[result.stdout.index(after: newline)...]) ?? 0, String(result.stdout[..<newline]))
+    }
+
+    nonisolated func createContainer(_ name: String) async throws {
+        let answer = try await fakeRoute("PUT", "container?name=\(name)")
+        guard answer.status == 201 else { throw HarnessError("create container \(name): HTTP \(answer.status)") }
+    }
+
+    /// A fresh container name (3-63 lower-case letters, digits, dashes) with `hint` in it.
+    nonisolated func uniqueContainerName(_ hint: String) -> String {
+        let cleaned = String(hint.lowercased().map { ($0.isLetter && $0.isASCII) || $0.isNumber ? $0 : "-" }.prefix(30))
+        return "cw-\(cleaned)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+
+    /// Every blob in `container` with its stored properties, or nil when the container is absent.
+    nonisolated func blobs(_ container: String) async throws -> [String: BlobState]? {
+        let answer = try await fakeRoute("GET", "blobs?container=\(container)")
+        if answer.status == 404 { return nil }
+        return try JSONDecoder().decode([String: BlobState].self, from: Data(answer.body.utf8))
+    }
+
+    /// A blob's bytes, or nil.
+    nonisolated func blobData(_ container: String, _ name: String) async throws -> Data? {
+        let tmp = try TempDirectory.make(prefix: "cloudwal-azget", ownedByServer: false)
+        defer { tmp.remove() }
+        let out = tmp.path + "/blob"
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+        let result = try await ProcessRunner.run(
+            "/usr/bin/curl", ["-s", "--noproxy", "*", "-o", out, "-w", "%{http_code}",
+                              "http://127.0.0.1:\(port)/__fake/blob?container=\(container)&name=\(encoded)"],
+            timeout: .seconds(30))
+        guard result.stdout == "200" else { return nil }
+        return FileManager.default.contents(atPath: out)
+    }
+
+    /// The fake's request log: method, path, query and status of each call.
+    struct LoggedRequest: Sendable, Decodable {
+        let method: String
+        let path: String
+        let query: [String: String]
+        let status: Int
+    }
+
+    nonisolated func requests() async throws -> [LoggedRequest] {
+        let answer = try await fakeRoute("GET", "requests")
+        return try JSONDecoder().decode([LoggedRequest].self, from: Data(answer.body.utf8))
+    }
+
+    /// Runs the SDK cross-check script against this fake.
+    nonisolated func runSDKCheck() async throws -> ProcessResult {
+        try await ProcessRunner.run(
+            TestVenv.python, [TestBinary.packageRoot() + "/Tests/IntegrationTests/Fakes/azure_sdk_check.py", endpoint, account, key],
+            environment: ["NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"], timeout: .seconds(180))
+    }
+}
+
+// MARK: - One fake per suite
+
+extension AzureBlobFake {
+    @TaskLocal static var current: AzureBlobFake?
+
+    static func shared() throws -> AzureBlobFake {
+        guard let fake = current else { throw HarnessError("no Azure fake: add the .azureBlobFake trait to the suite") }
+        return fake
+    }
+}
+
+/// Suite trait: one fake for the whole suite, stopped after its last test (also on failure).
+struct AzureBlobFakeTrait: SuiteTrait, TestScoping {
+    func provideScope(for test: Test, testCase: Test.Case?,
+                      performing function: @Sendable () async throws -> Void) async throws {
+        if AzureBlobFake.current != nil {
+            try await function()
+            return
+        }
+        // A small List Blobs page, so listings in the tests cross NextMarker.
+        let fake = try await AzureBlobFake.start(pageSize: 2)
+        do {
+            try await AzureBlobFake.$current.withValue(fake) { try await function() }
+            await fake.stop()
+        } catch {
+            await fake.stop()
+            throw error
+        }
+    }
+}
+
+extension Trait where Self == AzureBlobFakeTrait {
+    static var azureBlobFake: Self { AzureBlobFakeTrait() }
+}
