@@ -90,8 +90,8 @@ public struct AzureBlobStore: ObjectStore {
         let size = head.header("Content-Length").flatMap(Int.init) ?? 0
         let info = ObjectInfo(key: key, size: size, metadata: AzureMetadataNames.metadata(from: head.headers))
         // Bytes flow from the socket to the decompressor; a failure mid-body is "unreachable".
-        let reader = DownloadReader(source: response.body, location: configuration.location(key))
-        return ObjectDownload(info: info, chunks: AsyncThrowingStream { try await reader.next() })
+        return ObjectDownload(
+            info: info, chunks: DownloadRelay.stream(response.body, location: configuration.location(key)))
     }
 
     public func head(_ key: String) async throws -> ObjectInfo? {
@@ -285,27 +285,6 @@ public struct AzureBlobStore: ObjectStore {
         // TLS and protocol errors will not mend themselves; refused, reset and slow connections may.
         case let error as HTTPTransportError: error.kind != .other
         default: false
-        }
-    }
-
-    /// Relays a download's chunks, turning transport failures into storage errors.
-    ///
-    /// `@unchecked Sendable`: the stream's consumer calls `next()` serially, never concurrently.
-    private final class DownloadReader: @unchecked Sendable {
-        private var iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
-        private let location: String
-
-        init(source: AsyncThrowingStream<[UInt8], any Error>, location: String) {
-            iterator = source.makeAsyncIterator()
-            self.location = location
-        }
-
-        func next() async throws -> [UInt8]? {
-            do {
-                return try await iterator.next()
-            } catch let error as HTTPTransportError {
-                throw StorageError(.unreachable, "Download of \(location) failed: \(error.message)")
-            }
         }
     }
 }

@@ -100,8 +100,7 @@ public struct S3Store: ObjectStore {
         let info = ObjectInfo(key: key, size: size, metadata: Self.userMetadata(head))
         // Bytes go straight from the socket to the decompressor and the file: a failure mid-body
         // is "unreachable" (retry later), never a short, apparently complete object.
-        let reader = DownloadReader(source: response.body, location: "s3://\(bucket)/\(key)")
-        return ObjectDownload(info: info, chunks: AsyncThrowingStream { try await reader.next() })
+        return ObjectDownload(info: info, chunks: DownloadRelay.stream(response.body, location: "s3://\(bucket)/\(key)"))
     }
 
     public func head(_ key: String) async throws -> ObjectInfo? {
@@ -288,26 +287,6 @@ public struct S3Store: ObjectStore {
         let error: S3ErrorResponse
     }
 
-    /// Relays a download's chunks, turning transport failures into storage errors.
-    ///
-    /// `@unchecked Sendable`: the stream's consumer calls `next()` serially, never concurrently.
-    private final class DownloadReader: @unchecked Sendable {
-        private var iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
-        private let location: String
-
-        init(source: AsyncThrowingStream<[UInt8], any Error>, location: String) {
-            iterator = source.makeAsyncIterator()
-            self.location = location
-        }
-
-        func next() async throws -> [UInt8]? {
-            do {
-                return try await iterator.next()
-            } catch let error as HTTPTransportError {
-                throw StorageError(.unreachable, "Download of \(location) failed: \(error.message)")
-            }
-        }
-    }
 
     private static func isRetryable(_ error: any Error) -> Bool {
         switch error {
