@@ -108,7 +108,8 @@ struct CLITests {
         #expect(absent.status == 1)
         #expect(!FileManager.default.fileExists(atPath: fx.dir.path + "/absent"))
         // A backend this build does not have is an input error, not a silent success.
-        #expect(try await fx.archive(["gs://bucket/p", "pg1", wal]).status == 3)
+        // (gs:// is built in now; Azure is the backend still missing on this branch.)
+        #expect(try await fx.archive(["https://acct.blob.core.windows.net/container/p", "pg1", wal]).status == 3)
     }
 
     @Test func connectivityTestForBothCommands() async throws {

@@ -144,6 +144,23 @@ struct GCSArchiveTests {
         }
     }
 
+    /// Without an emulator, key file or metadata server there is nothing to authenticate with:
+    /// a one-line error naming the variable to set, exit 1, and nothing stored.
+    @Test func missingCredentialsAreExplained() async throws {
+        let fx = try await GCSFixture.make("nocred")
+        defer { fx.cleanup() }
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 21))
+        var env = fx.gcs.environment
+        env["STORAGE_EMULATOR_HOST"] = ""
+        env["HOME"] = fx.dir.path
+        let result = try await fx.binary.run(["--cloud-provider", "google-cloud-storage", fx.url, GCSFixture.serverName, wal],
+                                             as: "cloud-wal-archive", env: env)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("GOOGLE_APPLICATION_CREDENTIALS"))
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(try await fx.gcs.keys(bucket: fx.bucket).isEmpty)
+    }
+
     @Test func sameContentAgainIsOKWithWarningDifferentContentIsRefused() async throws {
         let fx = try await GCSFixture.make("dup")
         defer { fx.cleanup() }
