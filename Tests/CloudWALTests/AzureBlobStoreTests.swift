@@ -30,12 +30,6 @@ actor AzureScriptedTransport: HTTPTransport {
     }
 }
 
-extension HTTPRequest {
-    func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
-}
-
 @Suite("Azure Blob store against a scripted service")
 struct AzureBlobStoreTests {
     static let key = AzureSharedKeyTests.key

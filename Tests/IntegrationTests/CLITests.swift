@@ -107,8 +107,9 @@ struct CLITests {
         let absent = try await fx.archive(["file://\(fx.dir.path)/absent", "pg1", wal])
         #expect(absent.status == 1)
         #expect(!FileManager.default.fileExists(atPath: fx.dir.path + "/absent"))
-        // A backend this build does not have is an input error, not a silent success.
-        #expect(try await fx.archive(["gs://bucket/p", "pg1", wal]).status == 3)
+        // A URL no backend understands is an input error, not a silent success.
+        #expect(try await fx.archive(["ftp://host/p", "pg1", wal]).status == 3)
+        #expect(try await fx.archive(["s3://bucket/p", "pg1", wal, "--cloud-provider", "google-cloud-storage"]).status == 3)
     }
 
     @Test func connectivityTestForBothCommands() async throws {

@@ -12,9 +12,8 @@ public enum StoreFactory {
             return try AzureStoreFactory.makeStore(
                 endpoint: endpoint, container: container, isEmulator: isEmulator, options: options,
                 environment: environment)
-        case .gcs:
-            throw StorageError(
-                .invalidRequest, "The google-cloud-storage backend is not available in this build yet: \(url)")
+        case .gcs(let bucket):
+            return try makeGCSStore(bucket: bucket, options: options, environment: environment)
         }
     }
 

@@ -79,6 +79,14 @@ public struct HTTPRequest: Sendable {
     }
 }
 
+extension HTTPRequest {
+    /// The first header named `name`, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
+}
+
 /// A request body of known length produced chunk by chunk; `makeChunks` starts it afresh, so a
 /// retried request sends it again from the beginning.
 public struct StreamedBody: Sendable {

@@ -1,12 +1,13 @@
-/// A minimal JSON reader for the credential documents of the container and instance metadata
-/// services (`{"AccessKeyId": "...", "Expiration": "...", ...}`).
-enum AWSJSON: Sendable, Equatable {
+/// A minimal JSON reader (and writer) for the small documents the backends exchange: AWS
+/// credential documents, Google's object resources, token answers and key files. Sources avoid
+/// Foundation, so this stands in for JSONSerialization.
+enum JSONValue: Sendable, Equatable {
     case string(String)
     case number(String)
     case bool(Bool)
     case null
-    case array([AWSJSON])
-    case object([String: AWSJSON])
+    case array([JSONValue])
+    case object([String: JSONValue])
 
     /// The string members of a top-level object; nil when the text is not a JSON object.
     static func stringFields(_ text: String) -> [String: String]? {
@@ -18,7 +19,7 @@ enum AWSJSON: Sendable, Equatable {
     }
 
     /// The whole document, nil when it is not valid JSON (or nests absurdly deep).
-    static func parse(_ text: String) -> AWSJSON? {
+    static func parse(_ text: String) -> JSONValue? {
         var reader = Reader(bytes: Array(text.utf8))
         guard let value = reader.value(depth: 0) else { return nil }
         reader.skipSpace()
@@ -33,14 +34,14 @@ enum AWSJSON: Sendable, Equatable {
             while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
         }
 
-        mutating func value(depth: Int) -> AWSJSON? {
+        mutating func value(depth: Int) -> JSONValue? {
             guard depth < 64 else { return nil }
             skipSpace()
             guard index < bytes.count else { return nil }
             switch bytes[index] {
             case UInt8(ascii: "{"):
                 index += 1
-                var members: [String: AWSJSON] = [:]
+                var members: [String: JSONValue] = [:]
                 skipSpace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                     index += 1
@@ -58,7 +59,7 @@ enum AWSJSON: Sendable, Equatable {
                 }
             case UInt8(ascii: "["):
                 index += 1
-                var elements: [AWSJSON] = []
+                var elements: [JSONValue] = []
                 skipSpace()
                 if consume(UInt8(ascii: "]")) { return .array(elements) }
                 while true {
@@ -69,7 +70,7 @@ enum AWSJSON: Sendable, Equatable {
                     return consume(UInt8(ascii: "]")) ? .array(elements) : nil
                 }
             case UInt8(ascii: "\""):
-                return string().map(AWSJSON.string)
+                return string().map(JSONValue.string)
             case UInt8(ascii: "t"):
                 return literal("true") ? .bool(true) : nil
             case UInt8(ascii: "f"):
@@ -145,5 +146,73 @@ enum AWSJSON: Sendable, Equatable {
             index += 4
             return value
         }
+    }
+}
+
+/// The AWS credential code's name for it, kept so that code reads as before.
+typealias AWSJSON = JSONValue
+
+extension JSONValue {
+    /// A member of an object; nil for other values or an absent member.
+    subscript(_ name: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members[name]
+    }
+
+    var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    /// Integers written as numbers or, as Google does for 64-bit values (`"size": "123"`), strings.
+    var intValue: Int? {
+        switch self {
+        case .number(let text), .string(let text): Int(text)
+        default: nil
+        }
+    }
+
+    var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    /// The string members of an object (others dropped), e.g. a Google object's `metadata`.
+    var stringMembers: [String: String] {
+        guard case .object(let members) = self else { return [:] }
+        return members.compactMapValues(\.stringValue)
+    }
+
+    /// Compact JSON text; object members sorted by name so the output is deterministic.
+    var serialized: String {
+        switch self {
+        case .string(let text): Self.quoted(text)
+        case .number(let text): text
+        case .bool(let flag): flag ? "true" : "false"
+        case .null: "null"
+        case .array(let elements): "[" + elements.map(\.serialized).joined(separator: ",") + "]"
+        case .object(let members):
+            "{" + members.sorted { $0.key < $1.key }.map { Self.quoted($0.key) + ":" + $0.value.serialized }
+                .joined(separator: ",") + "}"
+        }
+    }
+
+    /// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }

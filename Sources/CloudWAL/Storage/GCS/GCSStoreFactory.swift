@@ -1,0 +1,14 @@
+extension StoreFactory {
+    /// `STORAGE_EMULATOR_HOST` points everything at an emulator without credentials, as Google's
+    /// clients (and so barman-cloud) do; `--endpoint-url` picks another endpoint but keeps the
+    /// credentials; otherwise it is Google with the standard credential chain.
+    static func makeGCSStore(bucket: String, options: CloudOptions, environment: Environment) throws -> GCSStore {
+        let transport = AsyncHTTPClientTransport()
+        let endpoint = environment["STORAGE_EMULATOR_HOST"] ?? options.endpointURL ?? GCSConfiguration.defaultEndpoint
+        let configuration = GCSConfiguration(
+            bucket: bucket, endpoint: endpoint, kmsKeyName: options.kmsKeyName,
+            requestTimeout: .seconds(options.readTimeoutSeconds))
+        let credentials = try GCSCredentialChain.standard(environment: environment, transport: transport)
+        return GCSStore(configuration: configuration, transport: transport, credentials: credentials)
+    }
+}

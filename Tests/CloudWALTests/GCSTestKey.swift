@@ -1,0 +1,46 @@
+/// A fixed 2048-bit RSA key pair made once for these tests (never used anywhere else): the
+/// service-account JWT must verify against the public half.
+enum GCSTestKey {
+    static let privatePEM = """
+-----BEGIN PRIVATE KEY-----
+MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQDtst5xm0QMn7Pp
+4+aYV08NfbWl3L10M2N/Zf9njsRyLMHksMOgImMPREWMoZ/CAerdZ99ZlE3mMtBL
+xKnadclJr3vbXwVC/uaZqeul521cJEd6PH6+iTz4qPRK3oixLqD7o0+7+VJ0/yub
+oibmtA4baQKEKFIihCLRbC3PRvTK2saFQxIF5/l259nplkvKJz3oWAKvBa3CGWEE
+Dj/1D10kwlCA04LBqqGvAoUxJGh1OX9smSTxOYQwDpuenLHfNgd8lq+irsmK+VGY
+JkxFyQBTU46uWl+VwoAbE9Hg09f7LNtcwjGPOlgFpPqPjIdEsBJHzPNh/0mdla2V
+V9Hne7j/AgMBAAECggEADLxqRc0Lct+1vKD88ImxDyh+rKHstsawHJni+vH/3Zw/
+UVkVSkW9aAqA7X2VeUgwBOf1ZC/Zkq2DUqP5c96ex+dyq/jl58aPpYkgurVxOyAo
+gkiug9gHn80xtbdBvLiiYIlKEujTfbhUZlTkX7UjEl3oiBs+92F8GhuBQttq71l6
+G9xTEfM0+EtGTNpu3Lea7NJsdXza2Fre+wkKXWbTTgejUiEGT5hReTchWjI/MO3Y
+z1X+CVyBBjpsL+3X6QptYarnLfiy2bUsuVs61OnRaenie4a3IsJmfwl4+P8xhzBy
+3C7zucy4sNfNtPv2D3q0BVnm5u3c2LPDIsU3ESIHGQKBgQD7yB5VGWObzG0G1iTV
+RDXSOKn8aDPE0A+dQNZrqSTRp9mcgyOf0bY0mEmUzAHOUN0c7ba1BByQh7c2BJlj
+97IUaK07YyAXJsw/ri3OjYWOndu1rrrVmrB+V+oWEQOSlkxCFQvvls6X0sBJV/Tc
+GgTLqvfb2baJ+HO6FSyxSXkbdwKBgQDxrllXwCKbvjgAcu33VRmnJOtaKIrOELb1
+YU6xFqV9iZktLFtABrDy+ScN+FHaB2pdYQuHDBgTWoVeW8mmRYk9nVBeRu31QB+f
+0WfWUsVoLZdQIQjyA/+UhXPgKAOz2eOMOIZ558Qu5dW+UZtPfr5ptiwCuxQXona2
+jRVOArgguQKBgGRFim7xsY22mCUE255jj9us3WW8SgGzqsRBsiMmNZeZdTyzrVhU
+uG+xxnwP0xhLdAO1V/I3NPkKU5ibtErvtmgSWAsyqvENboJd57g+/FWT4JA2ignP
+lUJ72Kn5FKcoXC5lG1/Le3NTZ2jOMqIFaquB5zwTNHM2E0CkdiwUyrp5AoGAeL4o
+OKTvJWwlQmQo61aC2HSjeImkv0qufW0+CU9NIqjp9B2jARvWr602i84x5oGp7Dkd
+rzylkpW45+lnl0BKTpQXoOJC5DJDGm9eNz9nDKMqY4f9lhvVRnhd6fFT2DjVbCqZ
+VLIr21pMLSdMNq0VqG6xEjQw15X9RTq7GBxXrVECgYAWOEQoCqdJZINoQZin5bV+
+l3NirlvqM1nejjy6uRkU2zUVMK2kUzbaL7YNGDyeJM7SpOo/5DefTSyQETwvc73H
+GjkWNJY3BUinyRXJRKPSgwBlo9C73ZvEucSRRloF9XhlFDythsf/m0Ag/KAI6KHX
+kGUKrjay/Y52hwO2OViVOA==
+-----END PRIVATE KEY-----
+"""
+
+    static let publicPEM = """
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA7bLecZtEDJ+z6ePmmFdP
+DX21pdy9dDNjf2X/Z47EcizB5LDDoCJjD0RFjKGfwgHq3WffWZRN5jLQS8Sp2nXJ
+Sa97218FQv7mmanrpedtXCRHejx+vok8+Kj0St6IsS6g+6NPu/lSdP8rm6Im5rQO
+G2kChChSIoQi0Wwtz0b0ytrGhUMSBef5dufZ6ZZLyic96FgCrwWtwhlhBA4/9Q9d
+JMJQgNOCwaqhrwKFMSRodTl/bJkk8TmEMA6bnpyx3zYHfJavoq7JivlRmCZMRckA
+U1OOrlpflcKAGxPR4NPX+yzbXMIxjzpYBaT6j4yHRLASR8zzYf9JnZWtlVfR53u4
+/wIDAQAB
+-----END PUBLIC KEY-----
+"""
+}

