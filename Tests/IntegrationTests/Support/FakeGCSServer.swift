@@ -134,17 +134,7 @@ actor FakeGCSServer {
         released = true
         defer { directory.remove() }
         guard !reaped else { return }
-        kill(-pid, SIGTERM)
-        let grace = ContinuousClock.now + .seconds(5)
-        var status: Int32 = 0
-        var done = false
-        while ContinuousClock.now < grace {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid || (r < 0 && errno == ECHILD) { done = true; break }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        kill(-pid, SIGKILL)
-        if !done { _ = waitpid(pid, &status, 0) }
+        await ProcessRunner.stopProcessGroup(pid)
     }
 
     nonisolated func logText() -> String {

@@ -214,18 +214,7 @@ actor MotoServer {
         released = true
         defer { directory.remove() }
         guard !reaped else { return }
-        kill(-pid, SIGTERM)
-        let grace = ContinuousClock.now + .seconds(5)
-        var status: Int32 = 0
-        var reaped = false
-        while ContinuousClock.now < grace {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid || (r < 0 && errno == ECHILD) { reaped = true; break }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        // Whatever is left of the group (moto itself, if it ignored SIGTERM) goes now.
-        kill(-pid, SIGKILL)
-        if !reaped { _ = waitpid(pid, &status, 0) }
+        await ProcessRunner.stopProcessGroup(pid)
     }
 
     nonisolated func logText() -> String {

@@ -27,6 +27,25 @@ struct ProcessResult: Sendable {
 }
 
 enum ProcessRunner {
+    /// Stops a background server started in its own process group: SIGTERM to the group, up to
+    /// `grace` for the leader to exit, then SIGKILL to whatever is left, and the leader reaped.
+    static func stopProcessGroup(_ pid: pid_t, grace: Duration = .seconds(5)) async {
+        kill(-pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        var status: Int32 = 0
+        var reaped = false
+        while ContinuousClock.now < deadline {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid || (result < 0 && errno == ECHILD) {
+                reaped = true
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        kill(-pid, SIGKILL)
+        if !reaped { _ = waitpid(pid, &status, 0) }
+    }
+
     /// Runs `executable` with `arguments` and waits for it, at most `timeout`.
     ///
     /// Uses posix_spawn + waitpid rather than Foundation's `Process`: on Linux, `Process` decides a
