@@ -451,51 +451,6 @@ extension Trait where Self == MotoServerTrait {
 /// clean signal state as `ProcessRunner` gives its children. The caller owns the pid (reap it).
 enum BackgroundProcess {
     static func spawn(_ argv: [String], environment: [String: String], log: String) throws -> pid_t {
-        #if os(Linux)
-        var actions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
-        #else
-        var actions: posix_spawn_file_actions_t?
-        var attributes: posix_spawnattr_t?
-        #endif
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
-        defer {
-            posix_spawn_file_actions_destroy(&actions)
-            posix_spawnattr_destroy(&attributes)
-        }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND, 0)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for sig in [SIGPIPE, SIGTERM, SIGINT, SIGALRM, SIGCHLD, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] {
-            sigaddset(&defaults, sig)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cEnv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            cArgs.forEach { free($0) }
-            cEnv.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        var rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
-        var attempts = 0
-        while rc == ETXTBSY && attempts < 40 {
-            attempts += 1
-            usleep(50_000)
-            rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
-        }
-        guard rc == 0 else {
-            throw HarnessError("cannot start \(argv.joined(separator: " ")): \(String(cString: strerror(rc)))")
-        }
-        return pid
+        try ProcessRunner.spawn(argv, environment: environment, stdout: log, stderr: nil)
     }
 }

@@ -105,8 +105,10 @@ enum ProcessRunner {
         return ProcessResult(status: exitCode, stdout: stdout, stderr: stderr, timedOut: timedOut)
     }
 
-    private static func spawn(_ argv: [String], environment: [String: String],
-                              stdout: String, stderr: String) throws -> pid_t {
+    /// Spawns `argv` in its own process group with a clean signal state. Output goes to `stdout`
+    /// and `stderr` (truncated), or, with `stderr` nil, both to `stdout` opened for appending.
+    static func spawn(_ argv: [String], environment: [String: String],
+                      stdout: String, stderr: String?) throws -> pid_t {
         #if os(Linux)
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
@@ -122,8 +124,13 @@ enum ProcessRunner {
         }
         // CI has no stdin; never let a child wait for a password prompt.
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_TRUNC, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_TRUNC, 0)
+        if let stderr {
+            posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_TRUNC, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_TRUNC, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_APPEND, 0)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         // The spawning thread is a Swift concurrency worker whose signal mask blocks SIGTERM, SIGALRM
         // and friends, and the runtime ignores SIGPIPE; a child would inherit both (pgbench -T never
         // ends, timeouts cannot kill). Start every child with an empty mask and default handlers.
