@@ -20,6 +20,11 @@ enum ExitStatus {
         case other
     }
 
+    /// Errors of our own layers, reported in one line; anything else is ArgumentParser's.
+    static func isMapped(_ error: any Error) -> Bool {
+        error is WALError || error is StorageError || error is ConnectivityTest.BucketMissing
+    }
+
     static func code(for error: any Error, command: Command) -> Int32 {
         let code = baseCode(for: error, command: command)
         if command == .restore, code != success, code != failure, isArchiveRecovery() {
