@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Who restored files belong to. As root, a restore gives each file the owner the archive names
+/// (by user name first, then the numeric id, as Python's tarfile does), so a backup restored by
+/// root is owned by `postgres` and the server can start on it. As anyone else, files belong to
+/// the restoring user and the archive's owners are ignored.
+final class TarOwnership {
+    private let enabled: Bool
+    private var users: [String: uid_t] = [:]
+    private var groups: [String: gid_t] = [:]
+
+    init(applyArchiveOwners: Bool = geteuid() == 0) {
+        enabled = applyArchiveOwners
+    }
+
+    func owner(for entry: TarEntry) -> (uid: uid_t, gid: gid_t)? {
+        guard enabled else { return nil }
+        return (userID(entry), groupID(entry))
+    }
+
+    private func userID(_ entry: TarEntry) -> uid_t {
+        guard !entry.userName.isEmpty else { return uid_t(entry.uid) }
+        if let cached = users[entry.userName] { return cached }
+        var id = uid_t(entry.uid)
+        if let record = getpwnam(entry.userName) { id = record.pointee.pw_uid }
+        users[entry.userName] = id
+        return id
+    }
+
+    private func groupID(_ entry: TarEntry) -> gid_t {
+        guard !entry.groupName.isEmpty else { return gid_t(entry.gid) }
+        if let cached = groups[entry.groupName] { return cached }
+        var id = gid_t(entry.gid)
+        if let record = getgrnam(entry.groupName) { id = record.pointee.gr_gid }
+        groups[entry.groupName] = id
+        return id
+    }
+}
