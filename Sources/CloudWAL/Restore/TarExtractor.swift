@@ -48,7 +48,10 @@ public final class TarExtractor: TarSink {
         let relative = parts.joined(separator: "/")
         if parts.isEmpty {
             // The archive's root (`./`): its mode and owner become the destination's.
-            if entry.kind == .directory { directoryEntries[""] = entry }
+            if entry.kind == .directory {
+                directoryEntries[""] = entry
+                ownership.adoptRootOwner(entry)
+            }
             return
         }
         let parent = parts.dropLast().joined(separator: "/")

@@ -4,14 +4,18 @@ import Glibc
 import Musl
 #endif
 
-/// Who restored files belong to. As root, a restore gives each file the owner the archive names
-/// (by user name first, then the numeric id, as Python's tarfile does), so a backup restored by
-/// root is owned by `postgres` and the server can start on it. As anyone else, files belong to
-/// the restoring user and the archive's owners are ignored.
+/// Who restored files belong to. As root, a restore gives files the owner the archive names (by
+/// user name first, then the numeric id, as Python's tarfile does), so a backup restored by root
+/// is owned by `postgres` and the server can start on it. Once the archive's top directory (`./`,
+/// PGDATA or the tablespace itself) has named its owner, every later member gets that owner:
+/// PostgreSQL needs one owner throughout, and barman-cloud writes `backup_label` as uid 0 (it
+/// sets the gid twice), which would leave a file the server cannot open for fsync.
+/// As anyone else, files belong to the restoring user and the archive's owners are ignored.
 final class TarOwnership {
     private let enabled: Bool
     private var users: [String: uid_t] = [:]
     private var groups: [String: gid_t] = [:]
+    private var rootOwner: (uid: uid_t, gid: gid_t)?
 
     init(applyArchiveOwners: Bool = geteuid() == 0) {
         enabled = applyArchiveOwners
@@ -19,7 +23,13 @@ final class TarOwnership {
 
     func owner(for entry: TarEntry) -> (uid: uid_t, gid: gid_t)? {
         guard enabled else { return nil }
-        return (userID(entry), groupID(entry))
+        return rootOwner ?? (userID(entry), groupID(entry))
+    }
+
+    /// The archive's top directory: its owner becomes everyone's.
+    func adoptRootOwner(_ entry: TarEntry) {
+        guard enabled else { return }
+        rootOwner = (userID(entry), groupID(entry))
     }
 
     private func userID(_ entry: TarEntry) -> uid_t {
