@@ -79,3 +79,50 @@ struct TarExtractorTests {
         #expect(try TarTool.read(outside + "/secret") == Array("secret".utf8))
     }
 }
+
+@Suite("Restore memory and ownership")
+struct RestoreBoundsTests {
+    @Test("A chunk that expands enormously is decompressed in bounded pieces", arguments: [Compression.zstd, .gzip])
+    func boundedExpansion(codec: Compression) throws {
+        let plain = [UInt8](repeating: 0, count: 96 << 20)
+        let compressor = try codec.makeCompressor()
+        var compressed: [UInt8] = []
+        try plain.withUnsafeBytes { try compressor.compress($0, into: &compressed) }
+        try compressor.finish(into: &compressed)
+        var bounded = BoundedDecompression(try codec.makeDecompressor())
+        var total = 0
+        var largest = 0
+        try compressed.withUnsafeBytes { input in
+            try bounded.feed(input) { piece in
+                total += piece.count
+                largest = max(largest, piece.count)
+                #expect(piece.allSatisfy { $0 == 0 })
+            }
+        }
+        try bounded.decompressor.finish()
+        #expect(total == plain.count)
+        #expect(largest <= 40 << 20, "largest piece \(largest) bytes from \(compressed.count) compressed")
+    }
+
+    @Test("As root, every member takes the owner of the archive's top directory",
+          .enabled(if: geteuid() == 0 && getpwnam("nobody") != nil))
+    func rootOwnership() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try TarTool.python("""
+            import tarfile, io
+            with tarfile.open('a.tar', 'w') as t:
+                d = tarfile.TarInfo('.'); d.type = tarfile.DIRTYPE; d.mode = 0o700; d.uname = 'nobody'; d.uid = 65534
+                t.addfile(d)
+                f = tarfile.TarInfo('backup_label'); f.size = 2; f.uid = 0; f.gid = 0; t.addfile(f, io.BytesIO(b'ok'))
+            """, in: dir.path)
+        let out = dir.path + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let extractor = TarExtractor(destination: out, logger: TestData.quietLogger, applyArchiveOwners: true)
+        try TarTool.parse(try TarTool.read(dir.path + "/a.tar"), chunkSize: 4096, into: extractor).finish()
+        try extractor.finish()
+        let nobody = Int(getpwnam("nobody")!.pointee.pw_uid)
+        #expect(try FileManager.default.attributesOfItem(atPath: out + "/backup_label")[.ownerAccountID] as? Int == nobody)
+        #expect(try FileManager.default.attributesOfItem(atPath: out)[.ownerAccountID] as? Int == nobody)
+    }
+}

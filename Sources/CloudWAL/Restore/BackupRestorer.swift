@@ -184,20 +184,19 @@ public struct BackupRestorer: Sendable {
         for part in group.parts {
             logger.debug("Extracting \(part.key) to \(directory)")
             let download = try await store.get(part.key)
-            let decompressor = try part.compression?.makeDecompressor()
+            var decompression = try part.compression.map { BoundedDecompression(try $0.makeDecompressor()) }
             var digest = ContentDigest()
             var stored = 0
-            var plain: [UInt8] = []
             do {
                 for try await chunk in download.chunks {
                     stored += chunk.count
                     counters.stored += Int64(chunk.count)
-                    if let decompressor {
-                        plain.removeAll(keepingCapacity: true)
-                        try chunk.withUnsafeBytes { try decompressor.decompress($0, into: &plain) }
-                        try plain.withUnsafeBytes { bytes in
-                            digest.update(bytes)
-                            try reader.feed(bytes, into: extractor)
+                    if decompression != nil {
+                        try chunk.withUnsafeBytes { input in
+                            try decompression?.feed(input) { bytes in
+                                digest.update(bytes)
+                                try reader.feed(bytes, into: extractor)
+                            }
                         }
                     } else {
                         try chunk.withUnsafeBytes { bytes in
@@ -209,7 +208,7 @@ public struct BackupRestorer: Sendable {
                         storedBytes: counters.stored, totalStoredBytes: counters.totalStored,
                         tarBytes: counters.tar + Int64(digest.byteCount))
                 }
-                try decompressor?.finish()
+                try decompression?.decompressor.finish()
             } catch let error as CompressionError {
                 throw BackupError(.corrupt, "\(part.key) is corrupt: \(error.message)")
             } catch let error as TarError {
