@@ -178,3 +178,58 @@ private struct RestoredServer: Sendable {
         return lastLines(text, lines: 40)
     }
 }
+
+/// A tablespace restored elsewhere with `--tablespace NAME:LOCATION`, recovery to the end of the
+/// archive with `--recovery-conf`.
+@Suite("cloud-wal restore with a tablespace", .serialized, .motoServer)
+struct RestoreTablespaceTests {
+    @Test("barman-cloud-backup of a cluster with a tablespace, relocated on restore")
+    func relocatedTablespace() async throws {
+        let moto = try MotoServer.shared()
+        let bucket = try await moto.makeBucket("tblspc")
+        let url = "s3://\(bucket)/c"
+        let binary = try TestBinary.prepare()
+        defer { binary.cleanup() }
+        let env = moto.environment.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        let archiveCommand = "/usr/bin/env \(env) \(binary.archiveCommand) --endpoint-url \(moto.endpoint) \(url) pg1 %p"
+        let primary = try await PostgresCluster.start(settings: ["archive_mode": "on", "archive_command": archiveCommand])
+        try await withCleanup(of: primary) { primary in
+            let original = try await primary.scratchDirectory("ts")
+            try await primary.psql("create tablespace ts1 location '\(original)'")
+            try await primary.psql("create table t (i int) tablespace ts1")
+            try await primary.psql("insert into t select generate_series(1, 500)")
+            let port = try await primary.psql("show port")
+            let backup = try await ProcessRunner.run(
+                try TestVenv.tool("barman-cloud-backup"),
+                ["--endpoint-url", moto.endpoint, "-h", "127.0.0.1", "-p", port, "-U", "postgres", "--gzip", url, "pg1"],
+                environment: moto.environment, timeout: .seconds(180))
+            try #require(backup.succeeded, "barman-cloud-backup: \(lastLines(backup.stderr))")
+            try await primary.psql("insert into t select generate_series(501, 700)")
+            try await primary.waitForArchiver(upTo: try await primary.switchWAL(), timeout: .seconds(60))
+
+            let root = try TempDirectory.make(prefix: "cloudwal-restore")
+            defer { root.remove() }
+            let dataDir = root.path + "/data"
+            let relocated = root.path + "/ts-new"
+            let restore = try await binary.run(
+                ["restore", "--endpoint-url", moto.endpoint, url, "pg1", "latest", dataDir,
+                 "--tablespace", "ts1:\(relocated)", "--recovery-conf"],
+                env: moto.environment, timeout: .seconds(180))
+            try #require(restore.succeeded, "cloud-wal restore exited \(restore.status): \(restore.stderr)")
+            let oid = try await primary.psql("select oid from pg_tablespace where spcname = 'ts1'")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(dataDir)/pg_tblspc/\(oid)") == relocated)
+
+            let restored = try RestoredServer(root: root.path, dataDir: dataDir, environment: moto.environment)
+            do {
+                try await restored.start()
+                try await restored.waitFor("select pg_is_in_recovery()", equals: "f")
+                #expect(try await restored.psql("select count(*), max(i) from t") == "700|700")
+                #expect(try await restored.psql("select pg_tablespace_location(\(oid))") == relocated)
+                await restored.stop()
+            } catch {
+                await restored.stop()
+                throw HarnessError("\(error)\n--- restored server log ---\n\(restored.logTail())")
+            }
+        }
+    }
+}

@@ -112,13 +112,20 @@ public struct BackupRestorer: Sendable {
 
         var counters = Counters(totalStored: Int64(tars.totalStoredBytes))
         var filesWritten = 0
+        var created: [String] = []
         for (group, directory) in targets {
+            if !FileSystemOps.exists(directory) { created.append(directory) }
             try Self.makeDirectory(directory)
             filesWritten += try await extract(group, into: directory, manifest: manifest, counters: &counters, progress: progress)
         }
         progress?.finish()
 
+        // barman-cloud's tablespace tars have no entry for the location itself: a location this
+        // restore created gets the data directory's owner, or the server could not enter it.
         let owner = try Self.owner(of: destination)
+        for directory in created where directory != destination {
+            try owner.apply(directory)
+        }
         try linkTablespaces(links, dataDirectory: destination, owner: owner)
         try makeWALDirectory(destination, owner: owner)
         if let config = request.recoveryConfig {
