@@ -16,18 +16,22 @@ public final class TerminalProgressLine: RestoreProgress {
     private let start = TerminalProgressLine.now()
     private var lastDraw = 0.0
     private var drawn = false
+    private var last: (stored: Int64, total: Int64, tar: Int64) = (0, 0, 0)
 
     public init() {}
 
     public func update(storedBytes: Int64, totalStoredBytes: Int64, tarBytes: Int64) {
+        last = (storedBytes, totalStoredBytes, tarBytes)
         let now = Self.now()
         guard now - lastDraw >= 0.5 else { return }
         lastDraw = now
         draw(storedBytes: storedBytes, totalStoredBytes: totalStoredBytes, tarBytes: tarBytes, now: now)
     }
 
+    /// Redraws the final totals and ends the line.
     public func finish() {
         guard drawn else { return }
+        draw(storedBytes: last.stored, totalStoredBytes: last.total, tarBytes: last.tar, now: Self.now())
         emit("\n")
     }
 
