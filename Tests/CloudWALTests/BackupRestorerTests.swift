@@ -195,6 +195,26 @@ struct BackupRestorerTests {
         #expect(!FileManager.default.fileExists(atPath: fx.dir.path + "/a"))
     }
 
+    @Test("auto with --target-tli latest takes the newest timeline in the WAL archive")
+    func autoLatestTimeline() async throws {
+        let fx = try Fixture()
+        defer { fx.dir.remove() }
+        try fx.makeTars(Self.dataScript)
+        try await fx.putInfo("20260101T120000", timeline: 2)
+        try await fx.put("20260101T120000", "data.tar", try fx.tar("data.tar"))
+        try await fx.putInfo("20260102T120000", timeline: 1)
+        for key in ["wals/00000002.history", "wals/0000000100000000/000000010000000000000003.gz"] {
+            _ = try await fx.store.put(fx.layout.serverPrefix + "/" + key, body: [1], options: PutOptions())
+        }
+        let outcome = try await fx.restorer.restore(
+            RestoreRequest(backupID: "auto", recoveryDirectory: fx.dir.path + "/out", autoTimeline: .latest))
+        #expect(outcome.backupID == "20260101T120000")
+        await #expect(throws: BackupError.self) {
+            _ = try await fx.restorer.restore(
+                RestoreRequest(backupID: "auto", recoveryDirectory: fx.dir.path + "/out2", autoTimeline: .number(3)))
+        }
+    }
+
     @Test("auto picks the newest DONE backup that ended before the target")
     func autoSelection() throws {
         func info(_ id: String, _ end: String, _ lsn: String, tli: Int = 1, status: BackupInfo.Status = .done) throws -> BackupInfo {

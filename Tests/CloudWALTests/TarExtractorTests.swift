@@ -126,3 +126,28 @@ struct RestoreBoundsTests {
         #expect(try FileManager.default.attributesOfItem(atPath: out)[.ownerAccountID] as? Int == nobody)
     }
 }
+
+extension RestoreBoundsTests {
+    @Test("As root, an archive without a top directory gives its first non-root owner to the destination",
+          .enabled(if: geteuid() == 0 && getpwnam("nobody") != nil))
+    func implicitRootOwnership() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try TarTool.python("""
+            import tarfile, io
+            with tarfile.open('a.tar', 'w') as t:
+                d = tarfile.TarInfo('PG_15_202209061'); d.type = tarfile.DIRTYPE; d.mode = 0o700; d.uname = 'nobody'
+                d.uid = 65534; t.addfile(d)
+                f = tarfile.TarInfo('PG_15_202209061/1'); f.size = 2; f.uid = 0; t.addfile(f, io.BytesIO(b'ok'))
+            """, in: dir.path)
+        let out = dir.path + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let extractor = TarExtractor(destination: out, logger: TestData.quietLogger, applyArchiveOwners: true)
+        try TarTool.parse(try TarTool.read(dir.path + "/a.tar"), chunkSize: 4096, into: extractor).finish()
+        try extractor.finish()
+        let nobody = Int(getpwnam("nobody")!.pointee.pw_uid)
+        for path in [out, out + "/PG_15_202209061", out + "/PG_15_202209061/1"] {
+            #expect(try FileManager.default.attributesOfItem(atPath: path)[.ownerAccountID] as? Int == nobody, "\(path)")
+        }
+    }
+}

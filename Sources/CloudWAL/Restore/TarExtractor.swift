@@ -54,6 +54,7 @@ public final class TarExtractor: TarSink {
             }
             return
         }
+        ownership.considerImplicitRoot(entry)
         let parent = parts.dropLast().joined(separator: "/")
         try ensureDirectory(parent, parts: Array(parts.dropLast()), template: entry)
         let path = absolute(relative)
@@ -106,6 +107,11 @@ public final class TarExtractor: TarSink {
 
     /// Applies directory attributes (deepest first) and fsyncs every changed directory.
     public func finish() throws {
+        if directoryEntries[""] == nil, let owner = ownership.destinationOwner,
+            lchown(destination, owner.uid, owner.gid) != 0
+        {
+            throw SystemError("lchown", path: destination, errno: errno)
+        }
         for relative in directoryEntries.keys.sorted(by: >) {
             guard let entry = directoryEntries[relative] else { continue }
             let path = absolute(relative)

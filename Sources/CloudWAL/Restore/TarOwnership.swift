@@ -32,6 +32,17 @@ final class TarOwnership {
         rootOwner = (userID(entry), groupID(entry))
     }
 
+    /// For archives without a top-directory member (barman-cloud's tablespace tars): the first
+    /// member owned by someone other than root stands in for it.
+    func considerImplicitRoot(_ entry: TarEntry) {
+        guard enabled, rootOwner == nil else { return }
+        let candidate = (uid: userID(entry), gid: groupID(entry))
+        if candidate.uid != 0 { rootOwner = candidate }
+    }
+
+    /// The owner the destination directory itself should have, once known.
+    var destinationOwner: (uid: uid_t, gid: gid_t)? { enabled ? rootOwner : nil }
+
     private func userID(_ entry: TarEntry) -> uid_t {
         guard !entry.userName.isEmpty else { return uid_t(entry.uid) }
         if let cached = users[entry.userName] { return cached }
