@@ -60,8 +60,8 @@ public struct BackupRestorer: Sendable {
     }
 
     public func restore(_ request: RestoreRequest, progress: (any RestoreProgress)? = nil) async throws -> RestoreOutcome {
-        let destination = try Self.absolutePath(request.recoveryDirectory)
-        try Self.requireEmptyOrAbsent(destination)
+        let destination = try RestoreDirectories.absolutePath(request.recoveryDirectory)
+        try RestoreDirectories.requireEmptyOrAbsent(destination)
 
         let catalog = BackupCatalog(store: store, layout: layout, logger: logger)
         let infos = try await catalog.allInfos()
@@ -91,11 +91,11 @@ public struct BackupRestorer: Sendable {
                 continue
             }
             guard let tablespace = tablespaces.first(where: { $0.oid == oid }) else { continue }
-            let location = try Self.absolutePath(request.tablespaceLocations[tablespace.name] ?? tablespace.location)
+            let location = try RestoreDirectories.absolutePath(request.tablespaceLocations[tablespace.name] ?? tablespace.location)
             guard location != destination, !location.hasPrefix(destination + "/") else {
                 throw BackupError(.invalidInput, "Tablespace \(tablespace.name) cannot be restored inside the data directory (\(location))")
             }
-            try Self.requireEmptyOrAbsent(location)
+            try RestoreDirectories.requireEmptyOrAbsent(location)
             targets.append((group, location))
             links.append((oid, location))
         }
@@ -115,14 +115,14 @@ public struct BackupRestorer: Sendable {
         var created: [String] = []
         for (group, directory) in targets {
             if !FileSystemOps.exists(directory) { created.append(directory) }
-            try Self.makeDirectory(directory)
+            try RestoreDirectories.makeDirectory(directory)
             filesWritten += try await extract(group, into: directory, manifest: manifest, counters: &counters, progress: progress)
         }
         progress?.finish()
 
         // barman-cloud's tablespace tars have no entry for the location itself: a location this
         // restore created gets the data directory's owner, or the server could not enter it.
-        let owner = try Self.owner(of: destination)
+        let owner = try RestoreDirectories.owner(of: destination)
         for directory in created where directory != destination {
             try owner.apply(directory)
         }
@@ -263,7 +263,7 @@ public struct BackupRestorer: Sendable {
     private func linkTablespaces(_ links: [(oid: Int, location: String)], dataDirectory: String, owner: FileOwner) throws {
         guard !links.isEmpty else { return }
         let directory = dataDirectory + "/pg_tblspc"
-        try Self.makeDirectory(directory, owner: owner)
+        try RestoreDirectories.makeDirectory(directory, owner: owner)
         for (oid, location) in links {
             let link = "\(directory)/\(oid)"
             var info = stat()
@@ -290,72 +290,7 @@ public struct BackupRestorer: Sendable {
         for path in [dataDirectory + "/pg_wal", dataDirectory + "/pg_wal/archive_status"] {
             var info = stat()
             if stat(path, &info) == 0 { continue }
-            try Self.makeDirectory(path, owner: owner)
+            try RestoreDirectories.makeDirectory(path, owner: owner)
         }
-    }
-
-    // MARK: - File-system helpers
-
-    static func absolutePath(_ path: String) throws -> String {
-        guard !path.isEmpty else { throw BackupError(.invalidInput, "An empty path is not a directory") }
-        var trimmed = path
-        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
-        if trimmed.hasPrefix("/") { return trimmed }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else {
-            throw BackupError(.localIO, "Cannot resolve \(path): \(SystemError("getcwd", path: ".", errno: errno))")
-        }
-        let cwd = String(cString: buffer)
-        return trimmed == "." ? cwd : (cwd == "/" ? "" : cwd) + "/" + trimmed
-    }
-
-    /// barman-cloud's rule: restoring over existing files would mix two clusters.
-    static func requireEmptyOrAbsent(_ path: String) throws {
-        var info = stat()
-        guard lstat(path, &info) == 0 else {
-            guard errno == ENOENT else { throw BackupError(.localIO, "\(SystemError("stat", path: path, errno: errno))") }
-            return
-        }
-        guard FileSystemOps.isDirectory(path) else {
-            throw BackupError(.refused, "Destination \(path) already exists and it is not a directory")
-        }
-        let entries: [(name: String, isDirectory: Bool)]
-        do { entries = try FileSystemOps.contents(of: path) } catch let error as SystemError {
-            throw BackupError(.localIO, "Cannot read \(path): \(error.reason)")
-        }
-        guard entries.isEmpty else { throw BackupError(.refused, "Destination \(path) already exists and it is not empty") }
-    }
-
-    /// Creates `path` (mode 0700) and missing parents (0755); fsyncs each parent that gained an entry.
-    static func makeDirectory(_ path: String, owner: FileOwner? = nil) throws {
-        guard !FileSystemOps.isDirectory(path) else { return }
-        let parent = FileSystemOps.directory(of: path)
-        if parent != path, !FileSystemOps.isDirectory(parent) {
-            try makeDirectory(parent)
-            guard chmod(parent, 0o755) == 0 else { throw BackupError(.localIO, "\(SystemError("chmod", path: parent, errno: errno))") }
-        }
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
-            throw BackupError(.localIO, "Cannot create \(path): \(SystemError("mkdir", path: path, errno: errno).reason)")
-        }
-        try owner?.apply(path)
-        try FileSystemOps.syncDirectory(parent)
-    }
-
-    static func owner(of path: String) throws -> FileOwner {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw BackupError(.localIO, "\(SystemError("stat", path: path, errno: errno))") }
-        return FileOwner(uid: info.st_uid, gid: info.st_gid)
-    }
-}
-
-/// The owner of the restored data directory; what we create beside the tars' files gets it, so
-/// PostgreSQL (which refuses files it cannot read) owns everything when root restored.
-struct FileOwner: Sendable {
-    let uid: uid_t
-    let gid: gid_t
-
-    func apply(_ path: String) throws {
-        guard geteuid() == 0 else { return }
-        guard lchown(path, uid, gid) == 0 else { throw BackupError(.localIO, "\(SystemError("lchown", path: path, errno: errno))") }
     }
 }

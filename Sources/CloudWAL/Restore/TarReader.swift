@@ -45,15 +45,6 @@ public struct TarReader {
         return false
     }
 
-    /// Whether the stream stopped between members (so another archive may follow).
-    public var isBetweenEntries: Bool {
-        switch state {
-        case .header: return headerBuffer.isEmpty
-        case .ended: return true
-        default: return false
-        }
-    }
-
     /// After an end-of-archive marker, reads what follows as a new archive: barman-cloud splits a
     /// large tar into parts that are each a complete archive (`data.tar`, `data_0001.tar`, ...).
     public mutating func startNextArchive() {
