@@ -22,7 +22,7 @@ enum ExitStatus {
 
     /// Errors of our own layers, reported in one line; anything else is ArgumentParser's.
     static func isMapped(_ error: any Error) -> Bool {
-        error is WALError || error is StorageError || error is ConnectivityTest.BucketMissing
+        error is WALError || error is StorageError || error is ConnectivityTest.BucketMissing || error is BackupError
     }
 
     static func code(for error: any Error, command: Command) -> Int32 {
@@ -35,6 +35,10 @@ enum ExitStatus {
 
     private static func baseCode(for error: any Error, command: Command) -> Int32 {
         if error is ConnectivityTest.BucketMissing { return failure }
+        if let error = error as? BackupError {
+            // barman-cloud's backup and catalog commands: 3 for bad input, 1 for any failure.
+            return error.kind == .invalidInput ? inputError : failure
+        }
         let kind: WALError.Kind
         switch error {
         case let error as WALError: kind = error.kind
