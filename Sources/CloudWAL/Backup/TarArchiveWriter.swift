@@ -5,17 +5,32 @@ import Glibc
 /// A backup's tar for one source (`data` or a tablespace oid), split as barman-cloud splits it:
 /// when the current object has grown past `maxArchiveSize`, it is closed as a complete tar and
 /// the next entry starts `<name>_0001.tar`, `<name>_0002.tar`, ...
-final class TarArchiveWriter {
-    struct Settings: Sendable {
-        var store: any ObjectStore
-        var layout: ArchiveLayout
-        var backupID: String
-        var compression: Compression?
-        var level: CompressionLevel
-        var partSize: Int
-        var jobs: Int
-        var maxArchiveSize: Int
-        var options: PutOptions
+public final class TarArchiveWriter {
+    public struct Settings: Sendable {
+        public var store: any ObjectStore
+        public var layout: ArchiveLayout
+        public var backupID: String
+        public var compression: Compression?
+        public var level: CompressionLevel
+        public var partSize: Int
+        public var jobs: Int
+        public var maxArchiveSize: Int
+        public var options: PutOptions
+
+        public init(
+            store: any ObjectStore, layout: ArchiveLayout, backupID: String, compression: Compression?,
+            level: CompressionLevel, partSize: Int, jobs: Int, maxArchiveSize: Int, options: PutOptions
+        ) {
+            self.store = store
+            self.layout = layout
+            self.backupID = backupID
+            self.compression = compression
+            self.level = level
+            self.partSize = partSize
+            self.jobs = jobs
+            self.maxArchiveSize = maxArchiveSize
+            self.options = options
+        }
     }
 
     private let settings: Settings
@@ -26,7 +41,7 @@ final class TarArchiveWriter {
     private(set) var finished: [TarObjectWriter.Result] = []
     private var readBuffer = [UInt8](repeating: 0, count: 1 << 20)
 
-    init(name: String, settings: Settings, progress: BackupProgress) {
+    public init(name: String, settings: Settings, progress: BackupProgress) {
         self.name = name
         self.settings = settings
         self.progress = progress
@@ -37,7 +52,7 @@ final class TarArchiveWriter {
     /// it, as pg_basebackup does: WAL replay from the backup's start rewrites such pages.
     /// Returns `false` when the file vanished before it could be opened (dropped relations).
     @discardableResult
-    func add(_ entry: TarEntry, sourcePath: String?) async throws -> Bool {
+    public func add(_ entry: TarEntry, sourcePath: String?) async throws -> Bool {
         var handle: FileHandle?
         if case .file = entry.kind, let sourcePath {
             do {
@@ -71,7 +86,7 @@ final class TarArchiveWriter {
     }
 
     /// Adds an entry whose content is in memory (backup_label, generated files).
-    func add(path: String, contents: [UInt8], mode: Int, mtime: Int) async throws {
+    public func add(path: String, contents: [UInt8], mode: Int, mtime: Int) async throws {
         let writer = try await writerForNextEntry()
         let entry = TarEntry(path: path, kind: .file(size: contents.count), mode: mode, mtime: mtime)
         try await writer.write(TarFormat.header(for: entry))
@@ -80,13 +95,13 @@ final class TarArchiveWriter {
     }
 
     /// Closes the last object; the tar set is then complete in the store.
-    func finish() async throws -> [TarObjectWriter.Result] {
+    public func finish() async throws -> [TarObjectWriter.Result] {
         if current == nil { _ = try await writerForNextEntry() }
         try await closeCurrent()
         return finished
     }
 
-    func abort() async {
+    public func abort() async {
         await current?.abort()
         current = nil
     }

@@ -107,7 +107,7 @@ public enum TarFormat {
     }
 
     /// `"<length> <key>=<value>\n"`, where the length counts itself.
-    static func paxRecord(_ pair: (String, String)) -> String {
+    public static func paxRecord(_ pair: (String, String)) -> String {
         let payload = " \(pair.0)=\(pair.1)\n"
         var length = payload.utf8.count + 1
         while String(length).count + payload.utf8.count != length { length += 1 }

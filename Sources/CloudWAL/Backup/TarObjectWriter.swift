@@ -1,13 +1,13 @@
 /// One tar object on its way to the store: tar bytes in, compressed, cut into fixed-size parts,
 /// up to `jobs` parts uploading at once. Memory stays near `(jobs + 1) × partSize` whatever the
 /// object's size. Used from one task; not shared.
-final class TarObjectWriter {
+public final class TarObjectWriter {
     /// What the manifest records of a finished object.
-    struct Result: Sendable, Equatable {
-        let key: String
-        let storedBytes: Int
-        let tarBytes: Int
-        let sha256: String
+    public struct Result: Sendable, Equatable {
+        public let key: String
+        public let storedBytes: Int
+        public let tarBytes: Int
+        public let sha256: String
     }
 
     let key: String
