@@ -108,6 +108,36 @@ actor PostgresCluster {
         return cluster
     }
 
+    /// Starts PostgreSQL on a data directory a restore tool produced (barman-cloud-restore or
+    /// ours): the directory is moved in, given to the server account, and gets this harness's
+    /// port and socket settings on top of whatever recovery settings the tool wrote. With
+    /// `promote`, waits until recovery has ended.
+    static func startRestored(
+        directory: String, settings: [String: String] = [:], promote: Bool = true, timeout: Duration = .seconds(120)
+    ) async throws -> PostgresCluster {
+        let root = try TempDirectory.make(prefix: "cloudwal-pg")
+        let cluster = PostgresCluster(root: root, port: try Network.freeLoopbackPort())
+        do {
+            try await cluster.adoptBackup(directory)
+            if geteuid() == 0 {
+                try await ProcessRunner.check("/bin/chown", ["-R", "postgres:postgres", cluster.dataDir], timeout: .seconds(60))
+            }
+            guard chmod(cluster.dataDir, 0o700) == 0 else { throw HarnessError("chmod \(cluster.dataDir) failed") }
+            var conf = ["archive_mode": "off"]
+            conf.merge(settings) { _, new in new }
+            try await cluster.writeBaseConfig(extra: conf)
+            try await cluster.start(timeout: timeout)
+            if promote { try await cluster.waitForPromotion(timeout: timeout) }
+        } catch {
+            await cluster.cleanup()
+            throw error
+        }
+        return cluster
+    }
+
+    /// `-h -p -U` for our `backup` command and other libpq-style clients.
+    var connectionArguments: [String] { connectionArgs }
+
     private func runInitdb() async throws {
         let result = try await ServerAccount.current.run(
             Self.binDir + "/initdb",
