@@ -11,6 +11,7 @@ struct CloudWALCommand: AsyncParsableCommand {
     static let commands: [any CloudCommand.Type] = [
         WALArchiveCommand.self,
         WALRestoreCommand.self,
+        BackupCommand.self,
         RestoreCommand.self,
     ]
 }

@@ -22,7 +22,7 @@ enum ExitStatus {
 
     /// Errors of our own layers, reported in one line; anything else is ArgumentParser's.
     static func isMapped(_ error: any Error) -> Bool {
-        error is WALError || error is StorageError || error is BackupError || error is ConnectivityTest.BucketMissing
+        error is WALError || error is StorageError || error is ConnectivityTest.BucketMissing || error is BackupError
     }
 
     static func code(for error: any Error, command: Command) -> Int32 {
@@ -35,9 +35,10 @@ enum ExitStatus {
 
     private static func baseCode(for error: any Error, command: Command) -> Int32 {
         if error is ConnectivityTest.BucketMissing { return failure }
-        // Base backups and restores: barman-cloud's 1 for every operational failure (refused
-        // destination, unknown backup, corrupt data), 3 for bad input.
-        if let error = error as? BackupError { return error.kind == .invalidInput ? inputError : failure }
+        if let error = error as? BackupError {
+            // barman-cloud's backup and catalog commands: 3 for bad input, 1 for any failure.
+            return error.kind == .invalidInput ? inputError : failure
+        }
         let kind: WALError.Kind
         switch error {
         case let error as WALError: kind = error.kind

@@ -83,16 +83,16 @@ struct BackupRestorerTests {
         let location = fx.dir.path + "/tblspc-original"
         let relocated = fx.dir.path + "/tblspc-new"
         try await fx.putInfo(id, tablespaces: [.init(name: "ts1", oid: 16385, location: location)])
-        try await fx.put(id, "data.tar.gz", try Self.gzip(try fx.tar("data.tar")))
-        try await fx.put(id, "data_0001.tar.gz", try Self.gzip(try fx.tar("data_0001.tar")))
-        try await fx.put(id, "16385.tar", try fx.tar("16385.tar"))
-        // Manifest over all three, as cloud-wal's backup writes it.
-        var files: [String] = []
-        for (key, tar) in [("data.tar.gz", "data.tar"), ("data_0001.tar.gz", "data_0001.tar"), ("16385.tar", "16385.tar")] {
+        // Stored as cloud-wal's backup stores them, with its manifest over all three.
+        var files: [BackupManifest.File] = []
+        for (key, tar, gzip) in [("data.tar.gz", "data.tar", true), ("data_0001.tar.gz", "data_0001.tar", true),
+                                 ("16385.tar", "16385.tar", false)] {
             let bytes = try fx.tar(tar)
-            files.append(#"{"key":"\#(key)","sha256":"\#(Self.sha256(bytes))","tar_bytes":\#(bytes.count)}"#)
+            let stored = gzip ? try Self.gzip(bytes) : bytes
+            try await fx.put(id, key, stored)
+            files.append(.init(key: key, sha256: Self.sha256(bytes), tarBytes: bytes.count, storedBytes: stored.count))
         }
-        try await fx.put(id, BackupManifest.fileName, Array(#"{"version":1,"files":[\#(files.joined(separator: ","))]}"#.utf8))
+        try await fx.put(id, BackupManifest.fileName, Array(BackupManifest(files: files).json.utf8))
 
         let out = fx.dir.path + "/restored"
         let config = RecoveryConfig(
@@ -123,7 +123,7 @@ struct BackupRestorerTests {
         #expect(conf.contains("\nrecovery_target_action = 'promote'\n"))
     }
 
-    @Test("A manifest mismatch fails the restore", arguments: ["sha", "size", "missing-part", "unlisted"])
+    @Test("A manifest mismatch fails the restore", arguments: ["sha", "size", "stored", "missing-part", "unlisted"])
     func manifestMismatch(kind: String) async throws {
         let fx = try Fixture()
         defer { fx.dir.remove() }
@@ -134,13 +134,16 @@ struct BackupRestorerTests {
         let part = try fx.tar("data_0001.tar")
         try await fx.put(id, "data.tar", data)
         if kind != "missing-part" { try await fx.put(id, "data_0001.tar", part) }
-        var entries = [
-            #"{"key":"data.tar","sha256":"\#(kind == "sha" ? String(repeating: "0", count: 64) : Self.sha256(data))","tar_bytes":\#(kind == "size" ? data.count + 512 : data.count)}"#,
+        var files = [
+            BackupManifest.File(
+                key: "data.tar", sha256: kind == "sha" ? String(repeating: "0", count: 64) : Self.sha256(data),
+                tarBytes: kind == "size" ? data.count + 512 : data.count,
+                storedBytes: kind == "stored" ? data.count - 1 : data.count),
         ]
         if kind != "unlisted" {
-            entries.append(#"{"key":"data_0001.tar","sha256":"\#(Self.sha256(part))","tar_bytes":\#(part.count)}"#)
+            files.append(.init(key: "data_0001.tar", sha256: Self.sha256(part), tarBytes: part.count, storedBytes: part.count))
         }
-        try await fx.put(id, BackupManifest.fileName, Array(#"{"version":1,"files":[\#(entries.joined(separator: ","))]}"#.utf8))
+        try await fx.put(id, BackupManifest.fileName, Array(BackupManifest(files: files).json.utf8))
         await #expect(throws: BackupError.self) {
             _ = try await fx.restorer.restore(RestoreRequest(backupID: id, recoveryDirectory: fx.dir.path + "/out"))
         }

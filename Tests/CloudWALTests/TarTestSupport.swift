@@ -4,14 +4,14 @@ import Foundation
 /// Records what a `TarReader` emits.
 final class CollectingSink: TarSink {
     struct Member: Equatable {
-        var entry: TarEntry
+        var entry: TarMember
         var content: [UInt8]
     }
 
     var members: [Member] = []
     private var open = false
 
-    func begin(_ entry: TarEntry) throws {
+    func begin(_ entry: TarMember) throws {
         members.append(Member(entry: entry, content: []))
         open = true
     }

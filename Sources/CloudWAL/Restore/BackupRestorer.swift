@@ -103,7 +103,7 @@ public struct BackupRestorer: Sendable {
         let manifest = try await readManifest(prefix: prefix, listing: listing)
         if let manifest {
             let present = Set(tars.fileNames)
-            for key in manifest.files.keys.sorted() where !present.contains(key) {
+            for key in manifest.files.map(\.key).sorted() where !present.contains(key) {
                 throw BackupError(.corrupt, "Backup \(info.backupID) is incomplete: \(key) is in its manifest but not in the store")
             }
         } else {
@@ -175,7 +175,11 @@ public struct BackupRestorer: Sendable {
     private func readManifest(prefix: String, listing: ObjectListing) async throws -> BackupManifest? {
         let key = prefix + BackupManifest.fileName
         guard listing.objects.contains(where: { $0.key == key }) else { return nil }
-        return try BackupManifest(json: try await store.get(key).collect(limit: 16 << 20))
+        let bytes = try await store.get(key).collect(limit: 16 << 20)
+        guard let manifest = BackupManifest(json: String(decoding: bytes, as: UTF8.self)) else {
+            throw BackupError(.corrupt, "\(key) is not a manifest this version understands")
+        }
+        return manifest
     }
 
     /// Streams every part of one tar through its decompressor into one reader and extractor.
@@ -244,17 +248,18 @@ public struct BackupRestorer: Sendable {
         _ part: BackupTarFiles.Part, sha256: String, tarBytes: Int, storedBytes: Int, manifest: BackupManifest?
     ) throws {
         guard let manifest else { return }
-        guard let expected = manifest.files[part.fileName] else {
+        guard let expected = manifest.files.first(where: { $0.key == part.fileName }) else {
             throw BackupError(.corrupt, "\(part.key) is not in the backup's manifest")
         }
         guard expected.tarBytes == tarBytes else {
             throw BackupError(.corrupt, "\(part.key) is corrupt: \(tarBytes) tar bytes instead of the recorded \(expected.tarBytes)")
         }
-        guard expected.sha256 == sha256 else {
+        guard expected.sha256.lowercased() == sha256 else {
             throw BackupError(.corrupt, "\(part.key) is corrupt: SHA-256 \(sha256) differs from the recorded \(expected.sha256)")
         }
-        if let recorded = expected.storedBytes, recorded != storedBytes {
-            throw BackupError(.corrupt, "\(part.key) is corrupt: \(storedBytes) stored bytes instead of the recorded \(recorded)")
+        guard expected.storedBytes == storedBytes else {
+            throw BackupError(
+                .corrupt, "\(part.key) is corrupt: \(storedBytes) stored bytes instead of the recorded \(expected.storedBytes)")
         }
     }
 

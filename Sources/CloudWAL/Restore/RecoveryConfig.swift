@@ -106,13 +106,3 @@ public struct RecoveryConfig: Sendable, Equatable {
         return "'" + text.replacingAll("'", with: "'\\''") + "'"
     }
 }
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for character in self {
-            if character == target { out += replacement } else { out.append(character) }
-        }
-        return out
-    }
-}

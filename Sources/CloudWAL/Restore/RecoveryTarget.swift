@@ -1,24 +1,3 @@
-/// A PostgreSQL LSN (`16/B374D848`): two hex halves of a 64-bit position.
-public struct LSN: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let value: UInt64
-
-    public init(_ value: UInt64) { self.value = value }
-
-    public init?(_ text: String) {
-        let halves = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard halves.count == 2, (1...8).contains(halves[0].count), (1...8).contains(halves[1].count),
-            let high = UInt64(halves[0], radix: 16), let low = UInt64(halves[1], radix: 16)
-        else { return nil }
-        value = high << 32 | low
-    }
-
-    public static func < (lhs: LSN, rhs: LSN) -> Bool { lhs.value < rhs.value }
-
-    public var description: String {
-        String(value >> 32, radix: 16, uppercase: true) + "/" + String(value & 0xFFFF_FFFF, radix: 16, uppercase: true)
-    }
-}
-
 /// Where recovery stops (`recovery_target_time`/`_lsn`/`_name`); PostgreSQL allows one at most.
 public enum RecoveryTarget: Sendable, Equatable {
     case time(Timestamp)

@@ -19,11 +19,11 @@ public final class TarExtractor: TarSink {
     public let destination: String
     private let ownership: TarOwnership
     private let logger: Logger
-    private var current: (file: RestoredFile, entry: TarEntry)?
+    private var current: (file: RestoredFile, entry: TarMember)?
     /// Relative paths known to be real directories (created or checked).
     private var verifiedDirectories: Set<String> = [""]
     /// Directory members whose attributes are applied at the end, by relative path.
-    private var directoryEntries: [String: TarEntry] = [:]
+    private var directoryEntries: [String: TarMember] = [:]
     /// Absolute paths of directories whose entries changed and must be fsynced.
     private var touchedDirectories: Set<String> = []
 
@@ -43,7 +43,7 @@ public final class TarExtractor: TarSink {
         relative.isEmpty ? destination : destination + "/" + relative
     }
 
-    public func begin(_ entry: TarEntry) throws {
+    public func begin(_ entry: TarMember) throws {
         let parts = try TarPath.components(entry.path)
         let relative = parts.joined(separator: "/")
         if parts.isEmpty {
@@ -130,7 +130,7 @@ public final class TarExtractor: TarSink {
 
     /// Makes sure every component of `parts` is a real directory, creating missing ones (0700,
     /// owned like `template`); refuses symlinks and non-directories.
-    private func ensureDirectory(_ relative: String, parts: [String], template: TarEntry) throws {
+    private func ensureDirectory(_ relative: String, parts: [String], template: TarMember) throws {
         guard !verifiedDirectories.contains(relative) else { return }
         var current = ""
         for part in parts {

@@ -21,20 +21,20 @@ final class TarOwnership {
         enabled = applyArchiveOwners
     }
 
-    func owner(for entry: TarEntry) -> (uid: uid_t, gid: gid_t)? {
+    func owner(for entry: TarMember) -> (uid: uid_t, gid: gid_t)? {
         guard enabled else { return nil }
         return rootOwner ?? (userID(entry), groupID(entry))
     }
 
     /// The archive's top directory: its owner becomes everyone's.
-    func adoptRootOwner(_ entry: TarEntry) {
+    func adoptRootOwner(_ entry: TarMember) {
         guard enabled else { return }
         rootOwner = (userID(entry), groupID(entry))
     }
 
     /// For archives without a top-directory member (barman-cloud's tablespace tars): the first
     /// member owned by someone other than root stands in for it.
-    func considerImplicitRoot(_ entry: TarEntry) {
+    func considerImplicitRoot(_ entry: TarMember) {
         guard enabled, rootOwner == nil else { return }
         let candidate = (uid: userID(entry), gid: groupID(entry))
         if candidate.uid != 0 { rootOwner = candidate }
@@ -43,7 +43,7 @@ final class TarOwnership {
     /// The owner the destination directory itself should have, once known.
     var destinationOwner: (uid: uid_t, gid: gid_t)? { enabled ? rootOwner : nil }
 
-    private func userID(_ entry: TarEntry) -> uid_t {
+    private func userID(_ entry: TarMember) -> uid_t {
         guard !entry.userName.isEmpty else { return uid_t(entry.uid) }
         if let cached = users[entry.userName] { return cached }
         var id = uid_t(entry.uid)
@@ -52,7 +52,7 @@ final class TarOwnership {
         return id
     }
 
-    private func groupID(_ entry: TarEntry) -> gid_t {
+    private func groupID(_ entry: TarMember) -> gid_t {
         guard !entry.groupName.isEmpty else { return gid_t(entry.gid) }
         if let cached = groups[entry.groupName] { return cached }
         var id = gid_t(entry.gid)

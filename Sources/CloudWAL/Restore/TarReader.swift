@@ -36,7 +36,7 @@ public struct TarReader {
     public private(set) var entryCount = 0
 
     public init() {
-        headerBuffer.reserveCapacity(TarHeader.blockSize)
+        headerBuffer.reserveCapacity(TarHeaderDecoder.blockSize)
     }
 
     /// Whether the end-of-archive marker (two zero blocks) has been read.
@@ -73,17 +73,17 @@ public struct TarReader {
             case .ended:
                 return
             case .header:
-                let needed = TarHeader.blockSize - headerBuffer.count
-                if headerBuffer.isEmpty, available >= TarHeader.blockSize {
+                let needed = TarHeaderDecoder.blockSize - headerBuffer.count
+                if headerBuffer.isEmpty, available >= TarHeaderDecoder.blockSize {
                     // The common case: a whole header inside this chunk, no copy.
-                    let block = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + TarHeader.blockSize])
-                    offset += TarHeader.blockSize
+                    let block = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + TarHeaderDecoder.blockSize])
+                    offset += TarHeaderDecoder.blockSize
                     try processHeader(block, sink: sink)
                 } else {
                     let take = min(needed, available)
                     headerBuffer.append(contentsOf: bytes[offset..<offset + take])
                     offset += take
-                    if headerBuffer.count == TarHeader.blockSize {
+                    if headerBuffer.count == TarHeaderDecoder.blockSize {
                         let block = headerBuffer
                         headerBuffer.removeAll(keepingCapacity: true)
                         try block.withUnsafeBytes { try processHeader($0, sink: sink) }
@@ -118,18 +118,18 @@ public struct TarReader {
     }
 
     private static func padding(for size: Int64) -> Int {
-        let rest = Int(size % Int64(TarHeader.blockSize))
-        return rest == 0 ? 0 : TarHeader.blockSize - rest
+        let rest = Int(size % Int64(TarHeaderDecoder.blockSize))
+        return rest == 0 ? 0 : TarHeaderDecoder.blockSize - rest
     }
 
     private mutating func processHeader(_ block: UnsafeRawBufferPointer, sink: some TarSink) throws {
-        if TarHeader.isZeroBlock(block) {
+        if TarHeaderDecoder.isZeroBlock(block) {
             zeroBlocks += 1
             if zeroBlocks >= 2 { state = .ended }
             return
         }
         guard zeroBlocks == 0 else { throw TarError("tar stream has a lone zero block in the middle") }
-        let fields = try TarHeader.parse(block)
+        let fields = try TarHeaderDecoder.parse(block)
         let type = fields.typeFlag
         switch type {
         case UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "x"), UInt8(ascii: "g"):
@@ -155,7 +155,7 @@ public struct TarReader {
         // Later sources win: ustar fields, then global pax, then GNU long names, then per-member pax.
         var values = globalPax
         values.merge(pax) { _, new in new }
-        var entry = TarEntry(
+        var entry = TarMember(
             path: fields.name, kind: .file, linkTarget: fields.linkName, mode: fields.mode, size: fields.size,
             modificationTime: fields.modificationTime, uid: fields.uid, gid: fields.gid,
             userName: fields.userName, groupName: fields.groupName)
@@ -212,9 +212,9 @@ public struct TarReader {
             let text = String(decoding: metadataBuffer[..<end], as: UTF8.self)
             if type == UInt8(ascii: "L") { longName = text } else { longLink = text }
         case UInt8(ascii: "x"):
-            pax.merge(try TarHeader.paxRecords(metadataBuffer)) { _, new in new }
+            pax.merge(try TarHeaderDecoder.paxRecords(metadataBuffer)) { _, new in new }
         default:
-            for (key, value) in try TarHeader.paxRecords(metadataBuffer) {
+            for (key, value) in try TarHeaderDecoder.paxRecords(metadataBuffer) {
                 globalPax[key] = value.isEmpty ? nil : value
             }
         }

@@ -1,6 +1,6 @@
 /// One member of a tar archive as the reader hands it on: the header fields after GNU long-name
 /// and pax records have been applied, so consumers never see the metadata entries themselves.
-public struct TarEntry: Sendable, Equatable {
+public struct TarMember: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case file
         case directory
@@ -46,7 +46,7 @@ public struct TarEntry: Sendable, Equatable {
 /// Receives what a `TarReader` parses: an entry, its content in pieces, then its end.
 /// Content slices are only valid during the call (they point into the caller's buffer).
 public protocol TarSink: AnyObject {
-    func begin(_ entry: TarEntry) throws
+    func begin(_ entry: TarMember) throws
     func write(_ bytes: UnsafeRawBufferPointer) throws
     func end() throws
 }

@@ -1,6 +1,6 @@
 /// Decoding of one 512-byte tar header block: ustar fields, GNU's variants (base-256 numbers, no
 /// prefix field) and the checksum. Pure functions over bytes so they are easy to test.
-enum TarHeader {
+enum TarHeaderDecoder {
     static let blockSize = 512
 
     struct Fields {
