@@ -233,3 +233,53 @@ struct RestoreTablespaceTests {
         }
     }
 }
+
+/// Our own `backup`, split into several objects (each part of the data tar several multipart
+/// parts) and with its manifest, restored by our `restore` and started without any fix-up by
+/// the harness (no chown): ownership, split parts and the manifest check all on the real thing.
+@Suite("cloud-wal restore of a split cloud-wal backup", .serialized, .motoServer)
+struct RestoreSplitBackupTests {
+    @Test("cloud-wal backup --max-archive-size → cloud-wal restore --recovery-conf")
+    func splitBackup() async throws {
+        let binary = try TestBinary.prepare()
+        defer { binary.cleanup() }
+        let target = try await BackupTarget.s3("split")
+        defer { target.cleanup() }
+        let primary = try await PostgresCluster.start(settings: [
+            "archive_mode": "on",
+            "archive_command": target.shellCommand(binary.archiveCommand) + " \(target.url) pg1 %p",
+        ])
+        try await withCleanup(of: primary) { primary in
+            try await primary.pgbenchInit(scale: 3)
+            let backup = try await binary.run(
+                ["backup", "--immediate-checkpoint", "--max-archive-size", "8MB", "-J", "3"] + target.cliOptions
+                    + (await primary.connectionArguments) + [target.url, "pg1"],
+                env: target.environment, timeout: .seconds(180))
+            try #require(backup.status == 0, "backup: \(backup.stderr)")
+            try await primary.psql("create table after_backup as select generate_series(1, 4321) as n")
+            let accounts = try await primary.psql("select count(*), sum(abalance) from pgbench_accounts")
+            try await primary.waitForArchiver(upTo: try await primary.switchWAL(), timeout: .seconds(60))
+
+            let root = try TempDirectory.make(prefix: "cloudwal-restore")
+            defer { root.remove() }
+            let dataDir = root.path + "/data"
+            let restore = try await binary.run(
+                ["restore", "-v"] + target.cliOptions + [target.url, "pg1", "latest", dataDir, "--recovery-conf"],
+                env: target.environment, timeout: .seconds(180))
+            try #require(restore.status == 0, "restore: \(restore.stderr)")
+            #expect(restore.stderr.contains("verified against its manifest"), "\(restore.stderr)")
+
+            let restored = try RestoredServer(root: root.path, dataDir: dataDir, environment: target.environment)
+            do {
+                try await restored.start()
+                try await restored.waitFor("select pg_is_in_recovery()", equals: "f")
+                #expect(try await restored.psql("select count(*), sum(abalance) from pgbench_accounts") == accounts)
+                #expect(try await restored.psql("select count(*), sum(n) from after_backup") == "4321|9337681")
+                await restored.stop()
+            } catch {
+                await restored.stop()
+                throw HarnessError("\(error)\n--- restored server log ---\n\(restored.logTail())")
+            }
+        }
+    }
+}
