@@ -11,6 +11,11 @@ struct CloudWALCommand: AsyncParsableCommand {
     static let commands: [any CloudCommand.Type] = [
         WALArchiveCommand.self,
         WALRestoreCommand.self,
+        BackupListCommand.self,
+        BackupShowCommand.self,
+        BackupKeepCommand.self,
+        BackupDeleteCommand.self,
+        CheckWALArchiveCommand.self,
     ]
 }
 
