@@ -1,6 +1,6 @@
 /// barman's small text helpers (`barman.utils`), reproduced so console output matches it byte for
 /// byte without Foundation's `String(format:)`.
-enum BarmanText {
+public enum BarmanText {
     /// `"{:<width}".format(text)`: left-aligned, padded with spaces, never truncated. Python
     /// counts code points, not grapheme clusters.
     static func leftAligned(_ text: String, _ width: Int) -> String {
@@ -11,7 +11,7 @@ enum BarmanText {
     /// `pretty_size(size)`: `512 B`, `1.5 KiB`, `20.0 MiB`, ... in powers of 1024, one decimal
     /// rounded half-to-even on the exact quotient, as Python's `%.1f` rounds the exact binary value
     /// (dividing by powers of two is exact, so both agree).
-    static func prettySize(_ size: Int) -> String {
+    public static func prettySize(_ size: Int) -> String {
         let suffixes = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
         let magnitude = size.magnitude
         var unit: UInt = 1
@@ -31,7 +31,7 @@ enum BarmanText {
 
     /// `human_readable_timedelta(timedelta(seconds=...))` for a non-negative duration:
     /// `1 day, 2 hours, 3 minutes, 4 seconds`, or `less than one second`.
-    static func humanReadableDuration(seconds: Double) -> String {
+    public static func humanReadableDuration(seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 1 else { return "less than one second" }
         let whole = Int(seconds)
         let days = whole / 86_400
