@@ -257,12 +257,12 @@ struct BackupDeletionTests {
         #expect(try await fx.keys() == before)
         let output = lines.withLock { $0 }
         #expect(output == [
-            "Skipping deletion of objects ['pg1/base/\(Self.b1)/16385.tar.gz', 'pg1/base/\(Self.b1)/data.tar.gz', "
+            "Skipping deletion of objects ['pg1/base/\(Self.b1)/data.tar.gz', 'pg1/base/\(Self.b1)/16385.tar.gz', "
                 + "'pg1/base/\(Self.b1)/backup.info'] due to --dry-run option",
             "Skipping deletion of all objects under prefix pg1/wals/0000000100000000/ due to --dry-run option",
             "Skipping deletion of objects ['pg1/wals/0000000100000001/\(Self.seg(1, 0))', "
                 + "'pg1/wals/0000000100000001/\(Self.seg(1, 1))'] due to --dry-run option",
-            "Skipping deletion of objects ['pg1/base/\(Self.b2)/16385.tar.gz', 'pg1/base/\(Self.b2)/data.tar.gz', "
+            "Skipping deletion of objects ['pg1/base/\(Self.b2)/data.tar.gz', 'pg1/base/\(Self.b2)/16385.tar.gz', "
                 + "'pg1/base/\(Self.b2)/backup.info'] due to --dry-run option",
             "Skipping deletion of all objects under prefix pg1/wals/0000000100000001/ due to --dry-run option",
             "Skipping deletion of objects ['pg1/wals/0000000100000002/\(Self.seg(2, 0))'] due to --dry-run option",
@@ -287,6 +287,15 @@ struct BackupDeletionTests {
         // The retry finishes the job.
         #expect(try await fx.deletion().deleteBackup(Self.b1, minimumRedundancy: 0) == [Self.b1])
         #expect(try await backupObjects(fx, Self.b1).isEmpty)
+    }
+
+    @Test func aBackupsObjectsGoInBarmansOrder() {
+        let keys = ["f/16385.tar", "f/data_0002.tar.gz", "f/9.tar", "f/data.tar.gz", "f/annotations/x", "f/data_0001.tar.gz",
+                    "f/16385_0001.tar", "f/backup_label"]
+        #expect(CatalogDeletion.deletionOrder(keys, folder: "f/") == [
+            "f/data.tar.gz", "f/data_0001.tar.gz", "f/data_0002.tar.gz", "f/9.tar", "f/16385.tar", "f/16385_0001.tar",
+            "f/annotations/x", "f/backup_label",
+        ])
     }
 
     @Test func backupInfoIsTheLastObjectOfABackupToGo() async throws {

@@ -106,8 +106,10 @@ public struct CatalogDeletion: Sendable {
         }
         let layout = catalog.layout
         let infoKey = layout.backupInfoKey(backupID)
-        let objects = try await catalog.store.list(prefix: layout.backupPrefix(backupID), delimiter: nil).objects
-            .map(\.key).filter { $0 != infoKey }.sorted()
+        let objects = Self.deletionOrder(
+            try await catalog.store.list(prefix: layout.backupPrefix(backupID), delimiter: nil).objects
+                .map(\.key).filter { $0 != infoKey },
+            folder: layout.backupPrefix(backupID))
         if dryRun {
             output("Skipping deletion of objects \(Self.pythonList(objects + [infoKey])) due to --dry-run option")
         } else {
@@ -173,6 +175,23 @@ public struct CatalogDeletion: Sendable {
             }
         }
         state.inventory = inventory.removing(keys: removedKeys, prefixes: removedPrefixes)
+    }
+
+    /// barman-cloud's order (so dry-run reports match): the data tar, then tablespace tars by
+    /// oid, each followed by its split parts; then any other object of the folder by key.
+    public static func deletionOrder(_ keys: [String], folder: String) -> [String] {
+        func rank(_ key: String) -> (group: Int, oid: Int, part: Int, key: String) {
+            guard let tar = BackupTarName.parse(String(key.dropFirst(folder.count))) else {
+                return (1, 0, 0, key)
+            }
+            return (0, tar.name == "data" ? -1 : Int(tar.name) ?? 0, tar.part, key)
+        }
+        return keys.map(rank).sorted { a, b in
+            if a.group != b.group { return a.group < b.group }
+            if a.oid != b.oid { return a.oid < b.oid }
+            if a.part != b.part { return a.part < b.part }
+            return a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
+        }.map(\.key)
     }
 
     static func pythonList(_ items: [String]) -> String {
