@@ -132,6 +132,14 @@ struct S3CatalogInteropTests {
         let missing = try await fx.ours("backup-show", ["20000101T000000"])
         let barmanMissing = try await fx.barman("backup-show", ["20000101T000000"])
         #expect(missing.status == 1 && barmanMissing.status == 1)
+        // An unknown name: barman-cloud says 4 (its ValueError), we say 1 like an unknown id (README).
+        #expect(try await fx.barman("backup-show", ["no-such-name"]).status == 4)
+        #expect(try await fx.ours("backup-show", ["no-such-name"]).status == 1)
+        // Deleting an id that names no backup is no error for either tool, and deletes nothing.
+        let keysBefore = try await fx.keys()
+        #expect(try await fx.barman("backup-delete", ["-b", "20000101T000000"]).status == 0)
+        #expect(try await fx.ours("backup-delete", ["-b", "20000101T000000"]).status == 0)
+        #expect(try await fx.keys() == keysBefore)
     }
 
     // MARK: - keep
