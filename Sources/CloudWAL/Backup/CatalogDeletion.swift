@@ -77,7 +77,7 @@ public struct CatalogDeletion: Sendable {
     /// (also in a dry run, so its report matches what a real run would do).
     struct DeletionState {
         var snapshot: CatalogSnapshot
-        /// Listed on first need, as barman-cloud does.
+        /// The WAL objects, listed on first need as barman-cloud does, minus those deleted since.
         var inventory: WALInventory?
     }
 
@@ -129,15 +129,20 @@ public struct CatalogDeletion: Sendable {
 
     /// Removes the WAL no remaining backup needs. Failures here are reported and the run goes on,
     /// as in barman-cloud: the backup is already gone, and a later delete trims the WAL again.
+    ///
+    /// As in barman-cloud, the WAL objects are listed once per run and the hash directories again
+    /// for each deleted backup. In a dry run nothing disappears from the store, so a directory
+    /// reported once is reported again for the next backup, exactly as barman-cloud reports it.
     private func removeWAL(after deleted: BackupInfo, state: inout DeletionState, skipIfStandalone: Bool) async {
         let store = catalog.store
         let inventory: WALInventory
         do {
-            if let known = state.inventory {
-                inventory = known
-            } else {
-                inventory = try await WALInventory.load(store: store, layout: catalog.layout)
+            var entries = state.inventory?.entries
+            if entries == nil {
+                entries = try await WALInventory.load(store: store, layout: catalog.layout, withPrefixes: false).entries
             }
+            let prefixes = try await store.list(prefix: catalog.layout.walsPrefix, delimiter: "/").commonPrefixes
+            inventory = WALInventory(prefixes: prefixes, entries: entries ?? [])
         } catch {
             logger.error(
                 "Cannot clean up WALs for backup \(deleted.backupID) because an error occurred listing WALs: \(error)")
@@ -149,7 +154,6 @@ public struct CatalogDeletion: Sendable {
         for prefix in plan.prefixes {
             if dryRun {
                 output("Skipping deletion of all objects under prefix \(prefix) due to --dry-run option")
-                removedPrefixes.append(prefix)
                 continue
             }
             do {

@@ -21,7 +21,8 @@ public enum RetentionWALCleanup {
     ///   policy); each such backup's own `begin_wal...end_wal` stays.
     /// - Removal stops at the `begin_wal` of the next finished backup (or of `deleted` when it was
     ///   the newest: a concurrent backup may still need what follows).
-    /// - Timelines that other backups are on are left alone; `.history` files always stay.
+    /// - Timelines that other backups (and, as in barman, the deleted one) are on are left alone,
+    ///   except the timeline removal stops on; `.history` files always stay.
     ///
     /// One deliberate difference: where barman keeps one key per WAL name (so of `X` and `X.gz`
     /// only one would go), every stored form of a name that is no longer needed goes.
@@ -54,7 +55,11 @@ public enum RetentionWALCleanup {
         guard let untilName = removeUntil.beginWAL, let until = WALFileName(untilName), until.kind == .segment else {
             return WALCleanupPlan()
         }
-        var protectedTimelines = Set(backups.filter { $0.backupID != deleted.backupID }.compactMap(\.timeline))
+        // barman means to protect every other backup's timeline, but it compares the deleted
+        // backup by identity with a copy it read again, so the deleted backup's own timeline is
+        // protected too: when the next backup is on another timeline, the WAL of the deleted
+        // one's timeline stays. Followed as barman-cloud 3.19.1 behaves; it only keeps more.
+        var protectedTimelines = Set(backups.compactMap(\.timeline))
         if let timeline = removeUntil.timeline { protectedTimelines.remove(timeline) }
 
         let ranges = protectedRanges.compactMap { range -> (begin: WALFileName, end: WALFileName)? in
