@@ -26,7 +26,7 @@ public struct BackupManifest: Sendable, Equatable {
 
     public var json: String {
         let entries = files.map { file in
-            "{\"key\":\(Self.quoted(file.key)),\"sha256\":\"\(file.sha256)\","
+            "{\"key\":\(JSONValue.quoted(file.key)),\"sha256\":\"\(file.sha256)\","
                 + "\"tar_bytes\":\(file.tarBytes),\"stored_bytes\":\(file.storedBytes)}"
         }
         return "{\"version\":1,\"files\":[" + entries.joined(separator: ",") + "]}\n"
@@ -47,21 +47,5 @@ public struct BackupManifest: Sendable, Equatable {
             files.append(File(key: key, sha256: sha256, tarBytes: tarBytes, storedBytes: storedBytes))
         }
         self.files = files
-    }
-
-    /// A JSON string literal; keys are plain ASCII tar names, but escape properly anyway.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

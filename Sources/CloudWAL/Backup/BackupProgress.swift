@@ -53,16 +53,7 @@ public final class BackupProgress {
         writeError(line)
     }
 
-    static func format(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(Int(value * 10) / 10) + "." + String(Int(value * 10) % 10) + " " + units[unit]
-    }
+    static func format(_ bytes: Int) -> String { ByteFormat.string(bytes) }
 
     private func writeError(_ text: String) {
         var bytes = Array(text.utf8)
