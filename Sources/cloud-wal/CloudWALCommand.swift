@@ -5,7 +5,7 @@ struct CloudWALCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloud-wal",
         abstract: "Keep PostgreSQL WAL safe in object storage; a drop-in for barman-cloud.",
-        subcommands: [WALArchiveCommand.self, WALRestoreCommand.self])
+        subcommands: [WALArchiveCommand.self, WALRestoreCommand.self, ServeCommand.self])
 }
 
 enum Version {
