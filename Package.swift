@@ -63,6 +63,16 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CloudWALServerTests",
+            dependencies: [
+                "CloudWALServer", "CloudWAL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                // Drives the routes in process, without sockets.
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["CloudWAL", .product(name: "Logging", package: "swift-log")],
             // Python test servers (the Azure Blob fake), run by the tests, not compiled.

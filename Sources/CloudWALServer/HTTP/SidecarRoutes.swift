@@ -92,7 +92,8 @@ public struct SidecarRoutes: Sendable {
         let target: String
         do {
             if let dest {
-                target = try DestinationPath.resolve(dest, inside: settings.dataDirectory)
+                target = try DestinationPath.resolve(
+                    dest, inside: settings.dataDirectory, walDirectory: settings.walDirectory)
             } else {
                 target = FileSystemOps.temporarySibling(of: settings.spoolDirectory + "/" + wal.name, tag: "fetch")
             }

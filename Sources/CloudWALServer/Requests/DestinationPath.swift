@@ -12,7 +12,8 @@ import Darwin
 /// service could otherwise make it write anywhere its user may, so the rules are strict:
 /// no absolute path, no `..` or `.` component, no empty component, and the directory that will
 /// receive the file, resolved with `realpath` (following every symlink), must be PGDATA or below
-/// it. The file itself is written to `<resolved directory>/<name>`, so a symlink swapped into an
+/// it, or the WAL directory or below it (pg_wal is often a symlink to another volume, made by
+/// `initdb --waldir`, and `%p` is `pg_wal/RECOVERYXLOG`). The file itself is written to `<resolved directory>/<name>`, so a symlink swapped into an
 /// already checked component cannot redirect the write; a symlink at the final name is replaced
 /// by `rename`, never followed.
 public enum DestinationPath {
@@ -22,7 +23,9 @@ public enum DestinationPath {
     }
 
     /// The absolute path to write, or `Rejected` with a one-line reason.
-    public static func resolve(_ relative: String, inside dataDirectory: String) throws -> String {
+    public static func resolve(_ relative: String, inside dataDirectory: String, walDirectory: String? = nil) throws
+        -> String
+    {
         guard !relative.isEmpty else { throw Rejected(reason: "dest is empty") }
         guard !relative.hasPrefix("/") else { throw Rejected(reason: "dest must be relative to PGDATA") }
         guard !relative.utf8.contains(0) else { throw Rejected(reason: "dest contains a NUL byte") }
@@ -41,7 +44,8 @@ public enum DestinationPath {
         guard let resolvedParent = realPath(parent) else {
             throw Rejected(reason: "the directory of dest does not exist")
         }
-        guard resolvedParent == root || resolvedParent.hasPrefix(root == "/" ? "/" : root + "/") else {
+        let roots = [root] + (walDirectory.flatMap(realPath).map { [$0] } ?? [])
+        guard roots.contains(where: { resolvedParent == $0 || resolvedParent.hasPrefix($0 == "/" ? "/" : $0 + "/") }) else {
             throw Rejected(reason: "dest resolves outside PGDATA")
         }
         return resolvedParent + "/" + name
