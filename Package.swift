@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["CloudWAL", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CloudWAL", "CloudWALServer", .product(name: "Logging", package: "swift-log")],
             // Python test servers (the Azure Blob fake), run by the tests, not compiled.
             exclude: ["Fakes"]
         ),

@@ -35,7 +35,7 @@ final class SidecarProcess: Sendable {
             env["NO_PROXY"] = "127.0.0.1,localhost"
             env["no_proxy"] = "127.0.0.1,localhost"
             env.merge(environment) { _, new in new }
-            let argv = ServerAccount.current.commandPrefix
+            let argv = asServerAccount()
                 + [binary.path, "serve", "--listen-address", "127.0.0.1", "--listen-port", String(port)] + arguments
             let log = logs.path + "/serve.log"
             guard FileManager.default.createFile(atPath: log, contents: Data()) else {
@@ -56,6 +56,15 @@ final class SidecarProcess: Sendable {
             }
         }
         throw lastError
+    }
+
+    /// `setpriv` rather than the account's `runuser` prefix: runuser forks and, on SIGTERM,
+    /// kills its child after two seconds, which would cut graceful shutdown short; setpriv
+    /// execs, so the pid is the server's own and signals reach it directly.
+    private static func asServerAccount() -> [String] {
+        let account = ServerAccount.current
+        guard !account.commandPrefix.isEmpty else { return [] }
+        return ["/usr/bin/setpriv", "--reuid=\(account.uid)", "--regid=\(account.gid)", "--init-groups", "--"]
     }
 
     private func waitUntilReady(timeout: Duration) async throws {
