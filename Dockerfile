@@ -13,9 +13,8 @@ RUN apt-get update \
       libzstd-dev liblz4-dev libsnappy-dev libbz2-dev liblzma-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first, so a source change does not refetch them.
+# Tests/ is copied because Package.swift declares the test targets; they are not built.
 COPY Package.swift ./
-RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
 # The Swift runtime is linked in; the image then needs only Debian's C libraries.
