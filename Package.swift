@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // C codecs come from Debian's -dev packages (scripts/install-deps.sh installs them); each is a
@@ -15,8 +15,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
-        // The sidecar (`cloud-wal serve`): HTTP routes and graceful SIGTERM shutdown.
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        // The sidecar (`cloud-wal serve`): HTTP routes and graceful SIGTERM shutdown. No default
+        // traits: without FullFoundation (and ConfigurationSupport) Hummingbird needs only
+        // FoundationEssentials, so the one binary that also runs per WAL segment stays lean
+        // (tools 6.1 is the first to take `traits:`).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
