@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // C codecs come from Debian's -dev packages (scripts/install-deps.sh installs them); each is a
@@ -17,6 +17,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         // Base backups talk to PostgreSQL (pg_backup_start/stop in one session) without libpq.
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
+        // The sidecar (`cloud-wal serve`): HTTP routes and graceful SIGTERM shutdown. No default
+        // traits: without FullFoundation (and ConfigurationSupport) Hummingbird needs only
+        // FoundationEssentials, so the one binary that also runs per WAL segment stays lean
+        // (tools 6.1 is the first to take `traits:`).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -37,10 +43,19 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
+        .target(
+            name: "CloudWALServer",
+            dependencies: [
+                "CloudWAL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "cloud-wal",
             dependencies: [
-                "CloudWAL",
+                "CloudWAL", "CloudWALServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -54,8 +69,18 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CloudWALServerTests",
+            dependencies: [
+                "CloudWALServer", "CloudWAL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                // Drives the routes in process, without sockets.
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "IntegrationTests",
-            dependencies: ["CloudWAL", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CloudWAL", "CloudWALServer", .product(name: "Logging", package: "swift-log")],
             // Python test servers (the Azure Blob fake), run by the tests, not compiled.
             exclude: ["Fakes"]
         ),

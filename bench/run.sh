@@ -8,6 +8,8 @@
 #   barman-cloud-wal-archive / -wal-restore    (3.19.1 from .venv-test, own --spool-dir)
 #   pgbackrest archive-push / archive-get      (Debian 2.45, posix repository, compress-type none/gz/zst/lz4)
 #   curl -T / curl -o                          (unsigned PUT/GET: the floor for one HTTP transfer)
+#   cloud-wal serve (the sidecar)              (wget /wal-push/SEG and /wal-fetch/SEG?dest=..., as
+#                                               archive_command/restore_command call it; S3 and file://)
 # Ours, barman and curl talk to a moto S3 server on a free 127.0.0.1 port. Segments come from a
 # throw-away PostgreSQL 15 (initdb as postgres, pgbench -i, a short pgbench run). Each call is timed
 # with /usr/bin/time -f "%e %M"; the table shows mean and median wall time over the N segments and
@@ -55,8 +57,10 @@ work="$(mktemp -d /tmp/cloudwal-bench-XXXXXX)"
 chmod 755 "$work"
 moto_pid=""
 pg_started=""
+sidecar_pid=""
 cleanup() {
   set +e
+  if [[ -n $sidecar_pid ]]; then kill "$sidecar_pid" 2>/dev/null; wait "$sidecar_pid" 2>/dev/null; fi
   if [[ -n $pg_started ]]; then
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg/data" -m immediate -w -t 30 stop >/dev/null 2>&1
   fi
@@ -208,6 +212,88 @@ else
   log "cloud-wal binary not found (set CLOUD_WAL_BIN or build .build/release/cloud-wal)"
   printf 'cloud-wal\tnone\tarchive\t0\t0\t127\n' >>"$samples"
   echo "cloud-wal: binary not found" >>"$errors"
+fi
+
+# The sidecar: one `cloud-wal serve` per compression, called through wget exactly as
+# archive_command/restore_command would. Its PGDATA holds hard links to the segments; restores go
+# to PGDATA/restored via ?dest=. The server's own peak RSS is recorded as a `server_rss` sample
+# (the table's RSS column is wget's).
+start_sidecar() {  # LOG URL [serve options...]; sets sidecar_pid and sidecar_port
+  local logf=$1; shift
+  sidecar_port="$(free_port)"
+  CLOUD_WAL_LISTEN_ADDRESS=127.0.0.1 WALE_LISTEN_PORT="$sidecar_port" "$ours" serve -q "$@" >"$logf" 2>&1 &
+  sidecar_pid=$!
+  for _ in $(seq 1 100); do
+    curl -sf -o /dev/null "http://127.0.0.1:$sidecar_port/ping" && return 0
+    kill -0 "$sidecar_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "cloud-wal serve did not start: $(tail -n 3 "$logf")"
+  return 1
+}
+
+stop_sidecar() {
+  kill -TERM "$sidecar_pid" 2>/dev/null
+  wait "$sidecar_pid" 2>/dev/null
+  sidecar_pid=""
+}
+
+bench_sidecar() {  # NAME URL_BASE [serve options...]
+  local name=$1 base=$2; shift 2
+  local comp seg flag
+  for comp in "${COMPRESSIONS[@]}"; do
+    flag=$(flag_for "$comp")
+    local data="$work/sc-$name-$comp/data" url="$base/$name-$comp"
+    mkdir -p "$data/pg_wal" "$data/restored"
+    for seg in "${segs[@]}"; do ln -f "$work/segs/$seg" "$data/pg_wal/$seg"; done
+    [[ $url == file://* ]] && mkdir -p "${url#file://}"
+    log "$name $comp"
+    if ! PGDATA="$data" start_sidecar "$work/sc-$name-$comp.log" "$@" $flag "$url" srv; then
+      printf '%s	%s	archive	0	0	97
+' "$name" "$comp" >>"$samples"
+      echo "$name $comp: cloud-wal serve did not start" >>"$errors"
+      continue
+    fi
+    local ok=1
+    for seg in "${segs[@]}"; do
+      run_timed "$name" "$comp" archive wget -q -O /dev/null "http://127.0.0.1:$sidecar_port/wal-push/$seg" || { ok=0; break; }
+    done
+    if ((ok)); then
+      for seg in "${segs[@]}"; do
+        run_timed "$name" "$comp" restore wget -q -O /dev/null \
+          "http://127.0.0.1:$sidecar_port/wal-fetch/$seg?dest=restored/$seg" || break
+        verify "$name" "$comp" "$seg" "$data/restored/$seg"
+      done
+    fi
+    printf '%s\t%s\tserver_rss\t0\t%s\t0\n' "$name" "$comp" \
+      "$(awk '/^VmHWM/ {print $2}' "/proc/$sidecar_pid/status" 2>/dev/null || echo 0)" >>"$samples"
+    stop_sidecar
+  done
+}
+
+# Sustained throughput with 4 pushes at a time (what a busy primary with a parallel archiver, or
+# several clusters, would send): all N segments into a fresh archive, total wall time recorded as
+# one `burst4` sample per tool. Uncompressed.
+bench_burst() {  # NAME URL_BASE [serve options...]
+  local name=$1 base=$2; shift 2
+  local data="$work/burst-$name/data" url="$base/$name-burst" seg
+  mkdir -p "$data/pg_wal"
+  for seg in "${segs[@]}"; do ln -f "$work/segs/$seg" "$data/pg_wal/$seg"; done
+  [[ $url == file://* ]] && mkdir -p "${url#file://}" "${url#file://}-cli"
+  log "$name burst (4 at a time)"
+  PGDATA="$data" start_sidecar "$work/burst-$name.log" "$@" "$url" srv || return 0
+  run_timed "$name" none burst4 sh -c \
+    "printf '%s\n' ${segs[*]} | xargs -P 4 -I{} wget -q -O /dev/null http://127.0.0.1:$sidecar_port/wal-push/{}" || true
+  stop_sidecar
+  run_timed "$name-cli" none burst4 sh -c \
+    "printf '%s\n' ${segs[*]} | xargs -P 4 -I{} $work/bin/cloud-wal-archive $* $url-cli srv $work/segs/{}" || true
+}
+
+if [[ -n $ours && -x $ours ]]; then
+  bench_sidecar cloud-wal-sidecar "s3://bench" --endpoint-url "$EP"
+  bench_sidecar cloud-wal-sidecar-file "file://$work/fsrepo"
+  bench_burst cloud-wal-sidecar "s3://bench" --endpoint-url "$EP"
+  bench_burst cloud-wal-sidecar-file "file://$work/fsrepo"
 fi
 
 # barman-cloud 3.19.1, restore with its own spool dir

@@ -18,6 +18,7 @@ struct CloudWALCommand: AsyncParsableCommand {
         BackupKeepCommand.self,
         BackupDeleteCommand.self,
         CheckWALArchiveCommand.self,
+        ServeCommand.self,
     ]
 }
 

@@ -39,7 +39,14 @@ if arguments.prefix(while: { $0 != "--" }).contains(where: { $0 == "-V" || $0 ==
 let root: any AsyncParsableCommand.Type = linked ?? CloudWALCommand.self
 var parsed: (any ParsableCommand)?
 do {
-    let command = try root.parseAsRoot(arguments)
+    // `serve` also reads its options from CLOUD_WAL_<OPTION> variables (a container's way).
+    var commandArguments = arguments
+    if linked == ServeCommand.self {
+        commandArguments = try ServeCommand.arguments(arguments, environment: .current())
+    } else if linked == nil, arguments.first == "serve" {
+        commandArguments = ["serve"] + (try ServeCommand.arguments(Array(arguments.dropFirst()), environment: .current()))
+    }
+    let command = try root.parseAsRoot(commandArguments)
     parsed = command
     // Concrete dispatch: through the existential, Swift would pick ParsableCommand's synchronous run().
     switch command {

@@ -13,7 +13,7 @@ struct WALArchiveCommand: CloudCommand {
             2 cannot connect to the storage, 3 bad input.
             """)
 
-    @OptionGroup var common: CommonOptions
+    @OptionGroup var options: ArchiveOptions
 
     @Argument(help: "URL of the archive: file:///dir, s3://bucket/path, gs://bucket/path, https://account.blob.core.windows.net/container/path")
     var destinationURL: String
@@ -24,45 +24,18 @@ struct WALArchiveCommand: CloudCommand {
     @Argument(help: "The WAL file to archive (%p).")
     var walPath: String?
 
-    @OptionGroup var compression: CompressionOptions
-    @OptionGroup var tagging: TagOptions
-
-    @Option(name: .customLong("history-tags"), parsing: .upToNextOption, help: "Deprecated: tags for .history files.")
-    var historyTags: [String] = []
-
-    @Option(name: .customLong("history-tag"), help: "A tag KEY,VALUE replacing --tag on .history files (repeatable).")
-    var historyTag: [String] = []
-
-    @OptionGroup var writing: StorageWriteOptions
-
-    /// Everything the command line decides, checked before any file or network is touched.
-    func plan(logger: Logger) throws -> (archive: OpenedArchive, archiver: WALArchiver.Configuration) {
-        var configuration = WALArchiver.Configuration(compression: try compression.compression())
-        configuration.compressionLevel = try compression.level()
-        guard historyTag.isEmpty || historyTags.isEmpty else {
-            throw WALError(.invalidInput, "--history-tag and --history-tags cannot be used together")
-        }
-        configuration.tags = try tagging.parsed()
-        configuration.historyTags = try historyTag.map(TagParser.parsePair) + historyTags.map(TagParser.parseCSV)
-
-        var cloud = common.cloudOptions(logger: logger)
-        try writing.apply(to: &cloud)
-        let archive = try common.openArchive(url: destinationURL, serverName: serverName, cloud: cloud)
-        return (archive, configuration)
-    }
-
     /// ArgumentParser's entry point; `main.swift` calls `execute()` directly (see there).
     func run() async throws {
         try await execute()
     }
 
     func execute() async throws {
-        let logger = common.makeLogger()
-        let plan = try plan(logger: logger)
+        let logger = options.common.makeLogger()
+        let plan = try options.plan(destinationURL: destinationURL, serverName: serverName, logger: logger)
         if let walPath, !WALFileName.isValid(FileSystemOps.baseName(of: walPath)) {
             throw WALError(.invalidInput, "\(walPath) is an invalid name for a WAL file")
         }
-        if try await common.runConnectivityTestIfRequested(plan.archive, logger: logger) { return }
+        if try await options.common.runConnectivityTestIfRequested(plan.archive, logger: logger) { return }
         guard let walPath else {
             throw WALError(.invalidInput, "the following arguments are required: WAL_PATH")
         }

@@ -86,7 +86,8 @@ actor PostgresCluster {
         fromBackup backupDir: String,
         restoreCommand: String,
         settings: [String: String] = [:],
-        timeout: Duration = .seconds(90)
+        timeout: Duration = .seconds(90),
+        beforeStart: (_ dataDir: String) async throws -> Void = { _ in }
     ) async throws -> PostgresCluster {
         let root = try TempDirectory.make(prefix: "cloudwal-pg")
         let cluster = PostgresCluster(root: root, port: try Network.freeLoopbackPort())
@@ -101,6 +102,8 @@ actor PostgresCluster {
                 throw HarnessError("cannot create \(cluster.dataDir)/recovery.signal")
             }
             try ServerAccount.current.own(cluster.dataDir + "/recovery.signal")
+            // E.g. a sidecar that serves restore_command needs the data directory's path.
+            try await beforeStart(cluster.dataDir)
             try await cluster.start(timeout: timeout)
             try await cluster.waitForPromotion(timeout: timeout)
         } catch {

@@ -1,0 +1,224 @@
+import CloudWAL
+import Hummingbird
+import Logging
+
+/// The sidecar's HTTP surface. Each handler validates the request, calls the library through
+/// `WALOperations` or `BaseBackupRunner`, and maps the outcome; errors become answers only in
+/// `SidecarFailure.init(_:)`.
+///
+/// Every WAL route is served under GET (the WAL-E sidecar's interface, for `wget URL`) and POST.
+public struct SidecarRoutes: Sendable {
+    public let settings: SidecarSettings
+    public let operations: any WALOperations
+    public let activity: SidecarActivity
+    public let pushes: SingleFlight<WALArchiver.Outcome>
+    public let backups: BackupJobTracker?
+    let logger: Logger
+
+    public init(
+        settings: SidecarSettings, operations: any WALOperations, backupRunner: (any BaseBackupRunner)?,
+        activity: SidecarActivity = SidecarActivity(), logger: Logger
+    ) {
+        self.settings = settings
+        self.operations = operations
+        self.activity = activity
+        self.pushes = SingleFlight()
+        self.backups = backupRunner.map { BackupJobTracker(runner: $0) }
+        self.logger = logger
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: TokenMiddleware(token: settings.token, activity: activity))
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("/ping", method: method) { _, _ in Responses.text(200, "pong") }
+            router.on("/wal-push/**", method: method) { request, _ in await self.walPush(request) }
+            router.on("/wal-fetch/**", method: method) { request, _ in await self.walFetch(request) }
+            router.on("/backup-push", method: method) { request, _ in await self.backupPush(request) }
+        }
+        router.post("/backups") { request, _ in await self.startBackup(request) }
+        router.get("/backups") { _, _ in await self.listBackups() }
+        router.get("/backups/:id") { _, context in await self.showBackup(context.parameters.get("id") ?? "") }
+        router.get("/status") { _, _ in await self.status() }
+        router.get("/metrics") { _, _ in Responses.prometheus(await self.activity.prometheusText()) }
+        return router
+    }
+
+    /// The operation a path belongs to, for counting refusals.
+    static func operation(forPath path: String) -> SidecarActivity.Operation? {
+        if path.hasPrefix("/wal-push/") { return .walPush }
+        if path.hasPrefix("/wal-fetch/") { return .walFetch }
+        if path.hasPrefix("/backup") { return .backup }
+        return nil
+    }
+
+    // MARK: - WAL
+
+    func walPush(_ request: Request) async -> Response {
+        guard let wal = WALRequestName.parse(path: request.uri.path) else {
+            return await refuse(.walPush, .invalidName(FileSystemOps.baseName(of: request.uri.path)))
+        }
+        await activity.begin(.walPush, wal.name)
+        let start = ContinuousClock.now
+        do {
+            let operations = self.operations
+            let pushes = self.pushes
+            let (outcome, joined) = try await Deadline.run(within: settings.requestTimeout) {
+                try await pushes.run(wal.name) { try await operations.push(wal) }
+            }
+            let recorded: SidecarActivity.Outcome
+            let line: String
+            switch outcome {
+            case .archived(let key, let size, let stored):
+                recorded = .archived(bytes: joined ? 0 : size, storedBytes: joined ? 0 : stored)
+                line = "archived \(wal.name) as \(key)"
+            case .alreadyArchived(let key):
+                recorded = .alreadyArchived
+                line = "\(wal.name) was already archived as \(key) with the same content"
+            }
+            await activity.end(.walPush, wal.name, outcome: recorded, seconds: seconds(since: start), joined: joined)
+            return Responses.text(200, line)
+        } catch {
+            return await fail(.walPush, wal.name, error, since: start)
+        }
+    }
+
+    func walFetch(_ request: Request) async -> Response {
+        guard let wal = WALRequestName.parse(path: request.uri.path) else {
+            return await refuse(.walFetch, .invalidName(FileSystemOps.baseName(of: request.uri.path)))
+        }
+        // Checked before anything is read from storage: a refused dest costs nothing.
+        let dest = request.uri.queryParameters["dest"].map(String.init)
+        let target: String
+        do {
+            if let dest {
+                target = try DestinationPath.resolve(
+                    dest, inside: settings.dataDirectory, walDirectory: settings.walDirectory)
+            } else {
+                target = FileSystemOps.temporarySibling(of: settings.spoolDirectory + "/" + wal.name, tag: "fetch")
+            }
+        } catch {
+            return await refuse(.walFetch, SidecarFailure(error))
+        }
+        await activity.begin(.walFetch, wal.name)
+        let start = ContinuousClock.now
+        do {
+            let operations = self.operations
+            let size = try await Deadline.run(within: settings.requestTimeout) {
+                try await operations.fetch(wal, to: target)
+            }
+            await activity.end(.walFetch, wal.name, outcome: .restored(bytes: size), seconds: seconds(since: start))
+            guard dest == nil else { return Responses.text(200, "restored \(wal.name) to \(dest ?? "")") }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/octet-stream", .contentLength: String(size)],
+                body: SpooledFile.responseBody(path: target, size: size))
+        } catch {
+            if dest == nil { try? FileSystemOps.remove(target) }
+            return await fail(.walFetch, wal.name, error, since: start)
+        }
+    }
+
+    // MARK: - Base backups
+
+    func backupPush(_ request: Request) async -> Response {
+        guard let backups else { return await refuse(.backup, Self.backupsNotConfigured) }
+        let name = request.uri.queryParameters["name"].map(String.init)
+        let job: BackupJobTracker.Job
+        do {
+            job = try await backups.start(name: name)
+        } catch {
+            return await refuse(.backup, Self.conflict(error))
+        }
+        await activity.begin(.backup, job.id)
+        let start = ContinuousClock.now
+        let finished = await backups.wait(for: job.id) ?? job
+        if finished.state == .done {
+            await activity.end(.backup, job.id, outcome: .backupFinished, seconds: seconds(since: start))
+            return Responses.json(200, SidecarActivity.json(finished))
+        }
+        let failure = SidecarFailure(status: 500, reason: .internalError, message: finished.error ?? "backup failed")
+        await activity.end(.backup, job.id, outcome: .failed(failure), seconds: seconds(since: start))
+        return Responses.json(500, SidecarActivity.json(finished))
+    }
+
+    func startBackup(_ request: Request) async -> Response {
+        guard let backups else { return await refuse(.backup, Self.backupsNotConfigured) }
+        let name = request.uri.queryParameters["name"].map(String.init)
+        do {
+            let job = try await backups.start(name: name)
+            let activity = self.activity
+            await activity.begin(.backup, job.id)
+            let start = ContinuousClock.now
+            // Recorded when done, whoever polls; the request itself answers at once.
+            Task {
+                let finished = await backups.wait(for: job.id)
+                let outcome: SidecarActivity.Outcome = finished?.state == .done
+                    ? .backupFinished
+                    : .failed(SidecarFailure(status: 500, reason: .internalError, message: finished?.error ?? "backup failed"))
+                await activity.end(.backup, job.id, outcome: outcome, seconds: Self.seconds(since: start))
+            }
+            return Responses.json(202, SidecarActivity.json(job), headers: [.location: "/backups/\(job.id)"])
+        } catch {
+            return await refuse(.backup, Self.conflict(error))
+        }
+    }
+
+    func listBackups() async -> Response {
+        guard let backups else { return Responses.failure(Self.backupsNotConfigured) }
+        return Responses.json(200, .array(await backups.all.map(SidecarActivity.json)))
+    }
+
+    func showBackup(_ id: String) async -> Response {
+        guard let backups else { return Responses.failure(Self.backupsNotConfigured) }
+        guard let job = await backups.job(id) else {
+            return Responses.failure(SidecarFailure(status: 404, reason: .notFound, message: "no backup job \(id.prefix(100))"))
+        }
+        return Responses.json(200, SidecarActivity.json(job))
+    }
+
+    static let backupsNotConfigured = SidecarFailure(
+        status: 501, reason: .notConfigured, message: "base backups are not configured in this sidecar")
+
+    static func conflict(_ error: any Error) -> SidecarFailure {
+        guard let running = error as? BackupJobTracker.AlreadyRunning else { return SidecarFailure(error) }
+        return SidecarFailure(
+            status: 409, reason: .backupRunning,
+            message: "a base backup is already running: /backups/\(running.running.id)")
+    }
+
+    // MARK: - Status
+
+    func status() async -> Response {
+        let jobs = await backups?.all
+        return Responses.json(200, await activity.statusJSON(backups: jobs))
+    }
+
+    // MARK: - Helpers
+
+    private func refuse(_ operation: SidecarActivity.Operation, _ failure: SidecarFailure) async -> Response {
+        await activity.rejected(operation, failure)
+        logger.warning("refused \(operation.rawValue): \(failure.message)")
+        return Responses.failure(failure)
+    }
+
+    private func fail(_ operation: SidecarActivity.Operation, _ segment: String, _ error: any Error, since start: ContinuousClock.Instant)
+        async -> Response
+    {
+        let failure = SidecarFailure(error)
+        await activity.end(operation, segment, outcome: .failed(failure), seconds: seconds(since: start))
+        if failure.reason == .notFound {
+            logger.info("\(operation.rawValue) \(segment): \(failure.message)")
+        } else {
+            logger.error("\(operation.rawValue) \(segment) failed (\(failure.status)): \(failure.message)")
+        }
+        return Responses.failure(failure)
+    }
+
+    private func seconds(since start: ContinuousClock.Instant) -> Double { Self.seconds(since: start) }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import CloudWAL
+import CloudWALServer
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cloud-wal serve`, also `cloud-serve`: the HTTP sidecar replacing the WAL-E docker sidecar.
+struct ServeCommand: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve wal-push, wal-fetch and status over HTTP (the sidecar).",
+        discussion: """
+            Takes every wal-archive option; each can also be set as CLOUD_WAL_<OPTION> (e.g. \
+            CLOUD_WAL_ZSTD=true, CLOUD_WAL_ENDPOINT_URL=http://...; several tags separated by ';'). \
+            Environment: WALE_LISTEN_PORT (80), CLOUD_WAL_LISTEN_ADDRESS (0.0.0.0), PGDATA \
+            (/var/lib/postgresql/data), PGWAL ($PGDATA/pg_wal), CLOUD_WAL_DESTINATION, \
+            CLOUD_WAL_SERVER_NAME, WALE_S3_PREFIX / WALE_GS_PREFIX / WALE_FILE_PREFIX, CLOUD_WAL_TOKEN or \
+            CLOUD_WAL_TOKEN_FILE, CLOUD_WAL_ALLOW_UNAUTHENTICATED, CLOUD_WAL_REQUEST_TIMEOUT (600 s), \
+            CLOUD_WAL_SPOOL_DIR. The command line overrides the environment. Beyond loopback a token \
+            is required.
+            """)
+
+    @OptionGroup var options: ArchiveOptions
+
+    @Argument(help: "URL of the archive (default: $CLOUD_WAL_DESTINATION).")
+    var destinationURL: String?
+
+    @Argument(help: "The name of the PostgreSQL server (default: $CLOUD_WAL_SERVER_NAME).")
+    var serverName: String?
+
+    @Option(name: .customLong("listen-address"), help: "Address to listen on (default: $CLOUD_WAL_LISTEN_ADDRESS or 0.0.0.0).")
+    var listenAddress: String?
+
+    @Option(name: .customLong("listen-port"), help: "Port to listen on (default: $WALE_LISTEN_PORT or 80).")
+    var listenPort: Int?
+
+    /// The arguments `serve` is parsed from: `CLOUD_WAL_<OPTION>` variables become options,
+    /// placed before the command line's own, for the options the command line does not give.
+    static func arguments(_ commandLine: [String], environment: Environment) throws -> [String] {
+        try SidecarEnvironment.arguments(from: environment, commandLine: commandLine) + commandLine
+    }
+
+    /// ArgumentParser's entry point; `main.swift` calls `execute()` directly (see there).
+    func run() async throws {
+        try await execute()
+    }
+
+    func execute() async throws {
+        let environment = Environment.current()
+        // A service runs one step louder than a command: one line per request served, like
+        // the WAL-E sidecar's log. -q brings it back to warnings.
+        let level = StderrLogHandler.level(verbose: options.common.verbose + 1, quiet: options.common.quiet)
+        let logger = Logger(label: "cloud-wal") { StderrLogHandler(label: $0, level: level) }
+        let destination = try SidecarEnvironment.destination(
+            url: destinationURL, serverName: serverName, environment: environment)
+        let plan = try options.plan(destinationURL: destination.url, serverName: destination.serverName, logger: logger)
+        if try await options.common.runConnectivityTestIfRequested(plan.archive, logger: logger) { return }
+
+        var settings = try SidecarEnvironment.settings(
+            environment: environment, listenAddress: listenAddress, listenPort: listenPort)
+        do {
+            _ = try settings.validate()
+        } catch let failure as SidecarFailure {
+            throw WALError(.invalidInput, failure.message)
+        }
+        // A private spool per process: fetched segments never mix with another run's files.
+        let spool = try Self.makePrivateDirectory(in: settings.spoolDirectory)
+        defer { Self.removeTree(spool) }
+        settings.spoolDirectory = spool
+
+        let archiver = WALArchiver(
+            store: plan.archive.store, layout: plan.archive.layout, configuration: plan.archiver, logger: logger)
+        let restorer = WALRestorer(store: plan.archive.store, layout: plan.archive.layout, logger: logger)
+        let operations = LibraryWALOperations(archiver: archiver, restorer: restorer, walDirectory: settings.walDirectory)
+        // Base backups arrive with the backup command; until then /backup-push answers 501.
+        let routes = SidecarRoutes(settings: settings, operations: operations, backupRunner: nil, logger: logger)
+        logger.info("archiving to \(destination.url) as server \(destination.serverName)")
+        try await SidecarServer(routes: routes, logger: logger).run()
+    }
+
+    private static func makePrivateDirectory(in parent: String) throws -> String {
+        var template = Array("\(parent)/cloud-wal-serve-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        guard made != nil else {
+            throw WALError(.invalidInput, "cannot create a spool directory in \(parent): \(String(cString: strerror(errno)))")
+        }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The spool holds only files the server wrote; a flat removal is enough.
+    private static func removeTree(_ directory: String) {
+        for entry in (try? FileSystemOps.contents(of: directory)) ?? [] where !entry.isDirectory {
+            try? FileSystemOps.remove(directory + "/" + entry.name)
+        }
+        rmdir(directory)
+    }
+}

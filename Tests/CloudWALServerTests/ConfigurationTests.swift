@@ -1,0 +1,124 @@
+import CloudWAL
+import CloudWALServer
+import Foundation
+import Testing
+
+@Suite("Sidecar configuration: environment, destination, listening rules")
+struct ConfigurationTests {
+    @Test func environmentBecomesOptionsTheCommandLineDoesNotGive() throws {
+        let env = Environment([
+            "CLOUD_WAL_ZSTD": "true", "CLOUD_WAL_ENDPOINT_URL": "http://127.0.0.1:9000",
+            "CLOUD_WAL_TAG": "a,1;b,2", "CLOUD_WAL_GZIP": "false", "CLOUD_WAL_READ_TIMEOUT": "30",
+            "CLOUD_WAL_AWS_PROFILE": "prod", "UNRELATED": "x",
+        ])
+        let args = try SidecarEnvironment.arguments(from: env, commandLine: [])
+        #expect(args.contains("--zstd"))
+        #expect(!args.contains("--gzip"))
+        #expect(args.contains("--tag"))
+        #expect(zip(args, args.dropFirst()).contains { $0 == "--endpoint-url" && $1 == "http://127.0.0.1:9000" })
+        #expect(zip(args, args.dropFirst()).filter { $0.0 == "--tag" }.map(\.1) == ["a,1", "b,2"])
+        #expect(zip(args, args.dropFirst()).contains { $0 == "--aws-profile" && $1 == "prod" })
+
+        // The command line wins: its own endpoint, a short alias, and its compression choice.
+        let overridden = try SidecarEnvironment.arguments(
+            from: env, commandLine: ["--endpoint-url=http://other", "-P", "dev", "-z"])
+        #expect(!overridden.contains("--endpoint-url"))
+        #expect(!overridden.contains("--aws-profile"))
+        #expect(!overridden.contains("--zstd"), "a compression on the command line replaces the environment's")
+        #expect(overridden.contains("--read-timeout"))
+    }
+
+    @Test func everyArchiveOptionHasAVariable() {
+        let names = SidecarEnvironment.archiveOptions.map(\.variable)
+        #expect(names.contains("CLOUD_WAL_ENDPOINT_URL"))
+        #expect(names.contains("CLOUD_WAL_MAX_SINGLE_PUT_SIZE"))
+        #expect(Set(names).count == names.count)
+    }
+
+    @Test(arguments: ["maybe", "2", "tru"])
+    func badBooleansAreInputErrors(value: String) {
+        let error = #expect(throws: WALError.self) {
+            try SidecarEnvironment.arguments(from: Environment(["CLOUD_WAL_ZSTD": value]), commandLine: [])
+        }
+        #expect(error?.kind == .invalidInput)
+    }
+
+    @Test func destinationFromArgumentsThenOursThenWALE() throws {
+        let none = Environment([:])
+        #expect(try SidecarEnvironment.destination(url: "s3://b/p", serverName: "pg", environment: none) == ("s3://b/p", "pg"))
+        let ours = Environment(["CLOUD_WAL_DESTINATION": "gs://b/x", "CLOUD_WAL_SERVER_NAME": "main"])
+        #expect(try SidecarEnvironment.destination(url: nil, serverName: nil, environment: ours) == ("gs://b/x", "main"))
+        #expect(try SidecarEnvironment.destination(url: "file:///a", serverName: "cli", environment: ours) == ("file:///a", "cli"))
+
+        let wale = Environment(["WALE_S3_PREFIX": "s3://bucket/backups/db1/"])
+        #expect(try SidecarEnvironment.destination(url: nil, serverName: nil, environment: wale) == ("s3://bucket/backups", "db1"))
+        let bare = Environment(["WALE_S3_PREFIX": "s3://bucket"])
+        #expect(try SidecarEnvironment.destination(url: nil, serverName: nil, environment: bare) == ("s3://bucket", "postgres"))
+        let file = Environment(["WALE_FILE_PREFIX": "file://localhost/var/wal/db"])
+        #expect(try SidecarEnvironment.destination(url: nil, serverName: nil, environment: file) == ("file:///var/wal", "db"))
+        let named = Environment(["WALE_GS_PREFIX": "gs://b/p/q", "CLOUD_WAL_SERVER_NAME": "n"])
+        #expect(try SidecarEnvironment.destination(url: nil, serverName: nil, environment: named) == ("gs://b/p/q", "n"))
+
+        #expect(throws: WALError.self) { try SidecarEnvironment.destination(url: nil, serverName: nil, environment: none) }
+        #expect(throws: WALError.self) {
+            try SidecarEnvironment.destination(
+                url: nil, serverName: nil, environment: Environment(["CLOUD_WAL_DESTINATION": "s3://b"]))
+        }
+    }
+
+    @Test func settingsDefaultsAreTheWALESidecars() throws {
+        let settings = try SidecarEnvironment.settings(environment: Environment([:]))
+        #expect(settings.listenPort == 80)
+        #expect(settings.listenAddress == "0.0.0.0")
+        #expect(settings.dataDirectory == "/var/lib/postgresql/data")
+        #expect(settings.walDirectory == "/var/lib/postgresql/data/pg_wal")
+        #expect(settings.token == nil)
+        #expect(!settings.allowUnauthenticated)
+
+        let env = Environment([
+            "WALE_LISTEN_PORT": "8080", "PGDATA": "/pg", "CLOUD_WAL_LISTEN_ADDRESS": "127.0.0.1",
+            "CLOUD_WAL_TOKEN": "t", "CLOUD_WAL_REQUEST_TIMEOUT": "5",
+        ])
+        let configured = try SidecarEnvironment.settings(environment: env)
+        #expect(configured.listenPort == 8080)
+        #expect(configured.walDirectory == "/pg/pg_wal")
+        #expect(configured.listenAddress == "127.0.0.1")
+        #expect(configured.token != nil)
+        #expect(configured.requestTimeout == .seconds(5))
+        let cli = try SidecarEnvironment.settings(environment: env, listenAddress: "::1", listenPort: 9)
+        #expect(cli.listenPort == 9 && cli.listenAddress == "::1")
+        #expect(throws: WALError.self) { try SidecarEnvironment.settings(environment: Environment(["WALE_LISTEN_PORT": "http"])) }
+    }
+
+    @Test func tokenFromFileTrimmedAndNeverBoth() throws {
+        let path = NSTemporaryDirectory() + "cloudwal-token-" + UUID().uuidString
+        try "from-file\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let token = try #require(try SidecarEnvironment.token(environment: Environment(["CLOUD_WAL_TOKEN_FILE": path])))
+        #expect(token.accepts(authorizationHeader: "Bearer from-file"))
+        #expect(throws: WALError.self) {
+            try SidecarEnvironment.token(environment: Environment(["CLOUD_WAL_TOKEN_FILE": path, "CLOUD_WAL_TOKEN": "x"]))
+        }
+        #expect(throws: WALError.self) {
+            try SidecarEnvironment.token(environment: Environment(["CLOUD_WAL_TOKEN_FILE": path + ".missing"]))
+        }
+    }
+
+    @Test func beyondLoopbackATokenIsRequiredUnlessWaived() throws {
+        var settings = SidecarSettings(listenAddress: "0.0.0.0", listenPort: 8080)
+        let refused = #expect(throws: SidecarFailure.self) { try settings.validate() }
+        #expect(refused?.message.contains("CLOUD_WAL_ALLOW_UNAUTHENTICATED") == true)
+        settings.allowUnauthenticated = true
+        #expect(try settings.validate().count == 1, "opting out is allowed, with a warning")
+        settings.allowUnauthenticated = false
+        settings.token = BearerToken("t")
+        #expect(try settings.validate().isEmpty)
+        for loopback in ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"] {
+            #expect(SidecarSettings(listenAddress: loopback).isLoopback, "\(loopback)")
+            #expect(try SidecarSettings(listenAddress: loopback, listenPort: 1).validate().isEmpty)
+        }
+        for open in ["0.0.0.0", "10.0.0.1", "::", "127.0.0.1.nip.io", "128.0.0.1"] {
+            #expect(!SidecarSettings(listenAddress: open).isLoopback, "\(open)")
+        }
+    }
+}
