@@ -74,31 +74,12 @@ public struct BackupRestorer: Sendable {
 
         let prefix = layout.backupPrefix(info.backupID)
         let listing = try await store.list(prefix: prefix, delimiter: "/")
-        let tablespaces = info.tablespaces
         let (tars, ignored) = try BackupTarFiles.find(
-            in: listing.objects, backupPrefix: prefix, tablespaceOIDs: tablespaces.map(\.oid))
+            in: listing.objects, backupPrefix: prefix, tablespaceOIDs: info.tablespaces.map(\.oid))
         for name in ignored { logger.warning("Ignoring unexpected object \(prefix)\(name)") }
 
         // Where each tar goes; every destination must be empty before anything is written.
-        for name in request.tablespaceLocations.keys where !tablespaces.contains(where: { $0.name == name }) {
-            throw BackupError(.invalidInput, "Backup \(info.backupID) has no tablespace named '\(name)'")
-        }
-        var targets: [(group: BackupTarFiles.Group, directory: String)] = []
-        var links: [(oid: Int, location: String)] = []
-        for group in tars.groups {
-            guard let oid = group.oid else {
-                targets.append((group, destination))
-                continue
-            }
-            guard let tablespace = tablespaces.first(where: { $0.oid == oid }) else { continue }
-            let location = try RestoreDirectories.absolutePath(request.tablespaceLocations[tablespace.name] ?? tablespace.location)
-            guard location != destination, !location.hasPrefix(destination + "/") else {
-                throw BackupError(.invalidInput, "Tablespace \(tablespace.name) cannot be restored inside the data directory (\(location))")
-            }
-            try RestoreDirectories.requireEmptyOrAbsent(location)
-            targets.append((group, location))
-            links.append((oid, location))
-        }
+        let (targets, links) = try plan(tars, info: info, destination: destination, relocations: request.tablespaceLocations)
 
         let manifest = try await readManifest(prefix: prefix, listing: listing)
         if let manifest {
@@ -136,6 +117,41 @@ public struct BackupRestorer: Sendable {
         return RestoreOutcome(
             backupID: info.backupID, filesWritten: filesWritten, tarBytes: counters.tar, storedBytes: counters.stored,
             verifiedByManifest: manifest != nil, recoveryConfigured: request.recoveryConfig != nil)
+    }
+
+    // MARK: - Destinations
+
+    private typealias Target = (group: BackupTarFiles.Group, directory: String)
+
+    /// PGDATA's tar into the destination, each tablespace's into its location (or relocation),
+    /// and the `pg_tblspc` links to make; refuses overlapping or non-empty locations.
+    private func plan(
+        _ tars: BackupTarFiles, info: BackupInfo, destination: String, relocations: [String: String]
+    ) throws -> (targets: [Target], links: [(oid: Int, location: String)]) {
+        let tablespaces = info.tablespaces
+        for name in relocations.keys where !tablespaces.contains(where: { $0.name == name }) {
+            throw BackupError(.invalidInput, "Backup \(info.backupID) has no tablespace named '\(name)'")
+        }
+        var targets: [Target] = []
+        var links: [(oid: Int, location: String)] = []
+        for group in tars.groups {
+            guard let oid = group.oid else {
+                targets.append((group, destination))
+                continue
+            }
+            guard let tablespace = tablespaces.first(where: { $0.oid == oid }) else { continue }
+            let location = try RestoreDirectories.absolutePath(relocations[tablespace.name] ?? tablespace.location)
+            guard location != destination, !location.hasPrefix(destination + "/") else {
+                throw BackupError(.invalidInput, "Tablespace \(tablespace.name) cannot be restored inside the data directory (\(location))")
+            }
+            guard !targets.contains(where: { $0.directory == location }) else {
+                throw BackupError(.invalidInput, "Two tablespaces cannot be restored into the same location (\(location))")
+            }
+            try RestoreDirectories.requireEmptyOrAbsent(location)
+            targets.append((group, location))
+            links.append((oid, location))
+        }
+        return (targets, links)
     }
 
     // MARK: - Choosing the backup
