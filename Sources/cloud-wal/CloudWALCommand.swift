@@ -13,6 +13,11 @@ struct CloudWALCommand: AsyncParsableCommand {
         WALRestoreCommand.self,
         BackupCommand.self,
         RestoreCommand.self,
+        BackupListCommand.self,
+        BackupShowCommand.self,
+        BackupKeepCommand.self,
+        BackupDeleteCommand.self,
+        CheckWALArchiveCommand.self,
     ]
 }
 
