@@ -269,6 +269,22 @@ struct RestoreSplitBackupTests {
             try #require(restore.status == 0, "restore: \(restore.stderr)")
             #expect(restore.stderr.contains("verified against its manifest"), "\(restore.stderr)")
 
+            // The same backup with one byte of a part's file content changed: the tar still parses,
+            // only the manifest's SHA-256 can tell. Exit 1, and no recovery settings.
+            let moto = try MotoServer.shared()
+            let bucket = try #require(target.bucket)
+            let backupID = backup.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let partKey = "cluster/pg1/base/\(backupID)/data_0001.tar"
+            var part = try #require(try await moto.objectData(bucket: bucket, key: partKey))
+            part[part.count / 2] ^= 0x01
+            try await moto.putObject(bucket: bucket, key: partKey, data: part)
+            let tampered = try await binary.run(
+                ["restore"] + target.cliOptions + [target.url, "pg1", "latest", root.path + "/tampered", "--recovery-conf"],
+                env: target.environment, timeout: .seconds(180))
+            #expect(tampered.status == 1, "\(tampered.stderr)")
+            #expect(tampered.stderr.contains("SHA-256"), "\(tampered.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: root.path + "/tampered/recovery.signal"))
+
             let restored = try RestoredServer(root: root.path, dataDir: dataDir, environment: target.environment)
             do {
                 try await restored.start()

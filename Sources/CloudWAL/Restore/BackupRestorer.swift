@@ -74,31 +74,12 @@ public struct BackupRestorer: Sendable {
 
         let prefix = layout.backupPrefix(info.backupID)
         let listing = try await store.list(prefix: prefix, delimiter: "/")
-        let tablespaces = info.tablespaces
         let (tars, ignored) = try BackupTarFiles.find(
-            in: listing.objects, backupPrefix: prefix, tablespaceOIDs: tablespaces.map(\.oid))
+            in: listing.objects, backupPrefix: prefix, tablespaceOIDs: info.tablespaces.map(\.oid))
         for name in ignored { logger.warning("Ignoring unexpected object \(prefix)\(name)") }
 
         // Where each tar goes; every destination must be empty before anything is written.
-        for name in request.tablespaceLocations.keys where !tablespaces.contains(where: { $0.name == name }) {
-            throw BackupError(.invalidInput, "Backup \(info.backupID) has no tablespace named '\(name)'")
-        }
-        var targets: [(group: BackupTarFiles.Group, directory: String)] = []
-        var links: [(oid: Int, location: String)] = []
-        for group in tars.groups {
-            guard let oid = group.oid else {
-                targets.append((group, destination))
-                continue
-            }
-            guard let tablespace = tablespaces.first(where: { $0.oid == oid }) else { continue }
-            let location = try RestoreDirectories.absolutePath(request.tablespaceLocations[tablespace.name] ?? tablespace.location)
-            guard location != destination, !location.hasPrefix(destination + "/") else {
-                throw BackupError(.invalidInput, "Tablespace \(tablespace.name) cannot be restored inside the data directory (\(location))")
-            }
-            try RestoreDirectories.requireEmptyOrAbsent(location)
-            targets.append((group, location))
-            links.append((oid, location))
-        }
+        let (targets, links) = try plan(tars, info: info, destination: destination, relocations: request.tablespaceLocations)
 
         let manifest = try await readManifest(prefix: prefix, listing: listing)
         if let manifest {
@@ -136,6 +117,41 @@ public struct BackupRestorer: Sendable {
         return RestoreOutcome(
             backupID: info.backupID, filesWritten: filesWritten, tarBytes: counters.tar, storedBytes: counters.stored,
             verifiedByManifest: manifest != nil, recoveryConfigured: request.recoveryConfig != nil)
+    }
+
+    // MARK: - Destinations
+
+    private typealias Target = (group: BackupTarFiles.Group, directory: String)
+
+    /// PGDATA's tar into the destination, each tablespace's into its location (or relocation),
+    /// and the `pg_tblspc` links to make; refuses overlapping or non-empty locations.
+    private func plan(
+        _ tars: BackupTarFiles, info: BackupInfo, destination: String, relocations: [String: String]
+    ) throws -> (targets: [Target], links: [(oid: Int, location: String)]) {
+        let tablespaces = info.tablespaces
+        for name in relocations.keys where !tablespaces.contains(where: { $0.name == name }) {
+            throw BackupError(.invalidInput, "Backup \(info.backupID) has no tablespace named '\(name)'")
+        }
+        var targets: [Target] = []
+        var links: [(oid: Int, location: String)] = []
+        for group in tars.groups {
+            guard let oid = group.oid else {
+                targets.append((group, destination))
+                continue
+            }
+            guard let tablespace = tablespaces.first(where: { $0.oid == oid }) else { continue }
+            let location = try RestoreDirectories.absolutePath(relocations[tablespace.name] ?? tablespace.location)
+            guard location != destination, !location.hasPrefix(destination + "/") else {
+                throw BackupError(.invalidInput, "Tablespace \(tablespace.name) cannot be restored inside the data directory (\(location))")
+            }
+            guard !targets.contains(where: { $0.directory == location }) else {
+                throw BackupError(.invalidInput, "Two tablespaces cannot be restored into the same location (\(location))")
+            }
+            try RestoreDirectories.requireEmptyOrAbsent(location)
+            targets.append((group, location))
+            links.append((oid, location))
+        }
+        return (targets, links)
     }
 
     // MARK: - Choosing the backup
@@ -196,28 +212,27 @@ public struct BackupRestorer: Sendable {
             logger.debug("Extracting \(part.key) to \(directory)")
             let download = try await store.get(part.key)
             var decompression = try part.compression.map { BoundedDecompression(try $0.makeDecompressor()) }
-            var digest = ContentDigest()
+            // Hashing costs a tenth of the CPU of a restore: only when a manifest can check it.
+            var digest: ContentDigest? = manifest == nil ? nil : ContentDigest()
+            var plainBytes = 0
             var stored = 0
+            func consume(_ bytes: UnsafeRawBufferPointer) throws {
+                digest?.update(bytes)
+                plainBytes += bytes.count
+                try reader.feed(bytes, into: extractor)
+            }
             do {
                 for try await chunk in download.chunks {
                     stored += chunk.count
                     counters.stored += Int64(chunk.count)
                     if decompression != nil {
-                        try chunk.withUnsafeBytes { input in
-                            try decompression?.feed(input) { bytes in
-                                digest.update(bytes)
-                                try reader.feed(bytes, into: extractor)
-                            }
-                        }
+                        try chunk.withUnsafeBytes { input in try decompression?.feed(input, consume) }
                     } else {
-                        try chunk.withUnsafeBytes { bytes in
-                            digest.update(bytes)
-                            try reader.feed(bytes, into: extractor)
-                        }
+                        try chunk.withUnsafeBytes(consume)
                     }
                     progress?.update(
                         storedBytes: counters.stored, totalStoredBytes: counters.totalStored,
-                        tarBytes: counters.tar + Int64(digest.byteCount))
+                        tarBytes: counters.tar + Int64(plainBytes))
                 }
                 try decompression?.decompressor.finish()
             } catch let error as CompressionError {
@@ -227,8 +242,10 @@ public struct BackupRestorer: Sendable {
             } catch let error as SystemError {
                 throw BackupError(.localIO, "Cannot restore \(part.key): \(error)")
             }
-            counters.tar += Int64(digest.byteCount)
-            try verify(part, sha256: digest.finalize(), tarBytes: digest.byteCount, storedBytes: stored, manifest: manifest)
+            counters.tar += Int64(plainBytes)
+            if let manifest, let digest {
+                try verify(part, sha256: digest.finalize(), tarBytes: plainBytes, storedBytes: stored, manifest: manifest)
+            }
             endedCleanly = reader.isAtEndOfArchive
             if endedCleanly { reader.startNextArchive() }
         }
@@ -245,9 +262,8 @@ public struct BackupRestorer: Sendable {
     }
 
     private func verify(
-        _ part: BackupTarFiles.Part, sha256: String, tarBytes: Int, storedBytes: Int, manifest: BackupManifest?
+        _ part: BackupTarFiles.Part, sha256: String, tarBytes: Int, storedBytes: Int, manifest: BackupManifest
     ) throws {
-        guard let manifest else { return }
         guard let expected = manifest.files.first(where: { $0.key == part.fileName }) else {
             throw BackupError(.corrupt, "\(part.key) is not in the backup's manifest")
         }
