@@ -11,6 +11,8 @@ struct CloudWALCommand: AsyncParsableCommand {
     static let commands: [any CloudCommand.Type] = [
         WALArchiveCommand.self,
         WALRestoreCommand.self,
+        BackupCommand.self,
+        RestoreCommand.self,
         BackupListCommand.self,
         BackupShowCommand.self,
         BackupKeepCommand.self,

@@ -39,6 +39,10 @@ enum ExitStatus {
     private static func baseCode(for error: any Error, command: Command) -> Int32 {
         if error is ConnectivityTest.BucketMissing { return failure }
         if command == .catalog { return catalogCode(for: error) }
+        if let error = error as? BackupError {
+            // barman-cloud's backup and catalog commands: 3 for bad input, 1 for any failure.
+            return error.kind == .invalidInput ? inputError : failure
+        }
         let kind: WALError.Kind
         switch error {
         case let error as WALError: kind = error.kind
