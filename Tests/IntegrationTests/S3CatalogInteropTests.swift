@@ -142,6 +142,37 @@ struct S3CatalogInteropTests {
         #expect(try await fx.keys() == keysBefore)
     }
 
+    /// Our own `backup` (split tars and its manifest) through both catalogs: the same listing and
+    /// details from both tools, and our delete removes every object of it.
+    @Test func ourBackupIsListedAlikeAndDeletedWhole() async throws {
+        let fx = try await Fixture.make("ours")
+        defer { fx.cleanup() }
+        var backupID = ""
+        try await Self.withCluster { cluster in
+            let backup = try await fx.binary.run(
+                ["backup", "--endpoint-url", fx.moto.endpoint, "--immediate-checkpoint", "--max-archive-size", "2MB",
+                 "-n", "ours"] + (await cluster.connectionArguments) + [fx.url, Self.server],
+                env: fx.moto.environment, timeout: .seconds(180))
+            #expect(backup.status == 0, "backup: \(backup.stderr)")
+            backupID = backup.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try #require(backupID.count == 15 && backupID.dropFirst(8).first == "T", "backup id '\(backupID)'")
+        for args in [["backup-list", "--format", "console"], ["backup-list", "--format", "json"],
+                     ["backup-show", "ours", "--format", "console"], ["backup-show", backupID, "--format", "json"]] {
+            let theirs = try await fx.barman(args[0], Array(args.dropFirst()))
+            let ours = try await fx.ours(args[0], Array(args.dropFirst()))
+            #expect(theirs.status == 0 && ours.status == 0, "\(args): \(theirs.stderr) \(ours.stderr)")
+            #expect(ours.stdout == theirs.stdout, "\(args)")
+        }
+        let folder = "catalog/\(Self.server)/base/\(backupID)/"
+        let objects = try await fx.keys().filter { $0.hasPrefix(folder) }
+        #expect(objects.count >= 4, "\(objects)")  // split tars, manifest, backup.info
+        let deleted = try await fx.ours("backup-delete", ["-b", "ours"])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        #expect(try await fx.keys().filter { $0.hasPrefix(folder) }.isEmpty)
+        #expect(try await fx.backupIDs().isEmpty)
+    }
+
     // MARK: - keep
 
     @Test func keepsSetByEitherToolAreSeenByTheOther() async throws {

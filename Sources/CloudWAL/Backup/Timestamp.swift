@@ -228,7 +228,7 @@ private func pad(_ value: Int, _ width: Int) -> String {
 }
 
 extension String {
-    func replacingFirst(_ target: Character, with replacement: String) -> String {
+    public func replacingFirst(_ target: Character, with replacement: String) -> String {
         guard let index = firstIndex(of: target) else { return self }
         return self[..<index] + replacement + self[self.index(after: index)...]
     }
