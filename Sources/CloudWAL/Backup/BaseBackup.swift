@@ -23,6 +23,10 @@ public struct BaseBackup: Sendable {
         public var immediateCheckpoint: Bool
         public var name: String?
         public var tags: [ObjectTag]
+        /// Where PGDATA is mounted for us, when that differs from the server's `data_directory`
+        /// (a sidecar container sharing the volume at another path). `backup.info` still records
+        /// the server's path.
+        public var localDataDirectory: String?
 
         public init(
             compression: Compression? = nil, compressionLevel: CompressionLevel = .medium, jobs: Int = 2,
@@ -60,12 +64,15 @@ public struct BaseBackup: Sendable {
     /// Runs the backup over `session`; returns the DONE record. On failure the record says
     /// FAILED (when it can still be written) and the error is rethrown.
     public func run(session: PostgresBackupSession, progress showProgress: Bool) async throws -> BackupInfo {
-        let facts = try await session.serverFacts()
-        guard FileSystemOps.isDirectory(facts.dataDirectory), access(facts.dataDirectory, R_OK | X_OK) == 0 else {
+        var facts = try await session.serverFacts()
+        let serverDataDirectory = facts.dataDirectory
+        let localData = configuration.localDataDirectory ?? facts.dataDirectory
+        guard FileSystemOps.isDirectory(localData), access(localData, R_OK | X_OK) == 0 else {
             throw BackupError(
                 .localIO,
-                "Cannot read the data directory \(facts.dataDirectory): the backup must run on the database host, as a user who can read PGDATA")
+                "Cannot read the data directory \(localData): the backup must run on the database host, as a user who can read PGDATA")
         }
+        facts.dataDirectory = localData
         if let name = configuration.name {
             try await requireUniqueName(name)
         }
@@ -77,7 +84,7 @@ public struct BaseBackup: Sendable {
         info.serverName = "cloud"
         info.backupName = configuration.name
         info.systemID = facts.systemIdentifier
-        info.pgdata = facts.dataDirectory
+        info.pgdata = serverDataDirectory
         info.version = session.serverVersion
         info.xlogSegmentSize = facts.walSegmentSize
         info.configFile = facts.configFile

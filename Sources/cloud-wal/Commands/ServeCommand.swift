@@ -75,8 +75,20 @@ struct ServeCommand: CloudCommand {
             store: plan.archive.store, layout: plan.archive.layout, configuration: plan.archiver, logger: logger)
         let restorer = WALRestorer(store: plan.archive.store, layout: plan.archive.layout, logger: logger)
         let operations = LibraryWALOperations(archiver: archiver, restorer: restorer, walDirectory: settings.walDirectory)
-        // Base backups arrive with the backup command; until then /backup-push answers 501.
-        let routes = SidecarRoutes(settings: settings, operations: operations, backupRunner: nil, logger: logger)
+        // Base backups of PGDATA as mounted here, over a PostgreSQL session configured the libpq
+        // way (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE), compressed like the WAL.
+        var backupConfiguration = BaseBackup.Configuration(
+            compression: plan.archiver.compression, compressionLevel: plan.archiver.compressionLevel,
+            tags: plan.archiver.tags)
+        backupConfiguration.localDataDirectory = settings.dataDirectory
+        // Whoever calls /backup-push waits for it (as WAL-E's did): no spread checkpoint first.
+        backupConfiguration.immediateCheckpoint = true
+        let runner = LibraryBackupRunner(
+            store: plan.archive.store, layout: plan.archive.layout, configuration: backupConfiguration,
+            postgres: try PostgresConnectionSettings.resolve(
+                host: nil, port: nil, user: nil, database: nil, environment: environment),
+            logger: logger)
+        let routes = SidecarRoutes(settings: settings, operations: operations, backupRunner: runner, logger: logger)
         logger.info("archiving to \(destination.url) as server \(destination.serverName)")
         try await SidecarServer(routes: routes, logger: logger).run()
     }
