@@ -33,44 +33,12 @@ ours="${CLOUD_WAL_BIN:-}"
 
 work="$(mktemp -d /tmp/cloudwal-bbench-XXXXXX)"
 chmod 755 "$work"
-moto_pid=""
-pg_started=""
-cleanup() {
-  set +e
-  [[ -n $pg_started ]] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg/data" -m immediate -w -t 30 stop >/dev/null 2>&1
-  if [[ -n $moto_pid ]]; then kill "$moto_pid" 2>/dev/null; wait "$moto_pid" 2>/dev/null; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$repo/bench/lib.sh"
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-moto_port="$(free_port)"
-EP="http://127.0.0.1:$moto_port"
-timeout 7200 "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
-moto_pid=$!
-for _ in $(seq 1 150); do curl -s -o /dev/null "$EP/" && break; sleep 0.2; done
-curl -sf -X PUT "$EP/bench" >/dev/null
-
-# ---- the database --------------------------------------------------------------------------------
-mkdir -p "$work/pg" && chown postgres: "$work/pg"
-pg_port="$(free_port)"
-runuser -u postgres -- "$PGBIN/initdb" -D "$work/pg/data" -A trust --no-sync -E UTF8 --locale=C -U postgres >/dev/null
-cat >>"$work/pg/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $pg_port
-unix_socket_directories = '$work/pg'
-fsync = off
-wal_level = replica
-archive_mode = on
-archive_command = '/bin/true'
-max_wal_size = '4GB'
-CONF
-(cd "$work/pg" && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w start >/dev/null)
-pg_started=1
+start_moto
+start_postgres "archive_mode = on" "archive_command = '/bin/true'" "max_wal_size = '4GB'"
 pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
 psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -c checkpoint postgres
 pgdata_kib=$(du -sk --exclude=pg_wal "$work/pg/data" | cut -f1)
@@ -91,19 +59,6 @@ errors="$work/errors.txt"
 : >"$errors"
 touch "$work/time.out" && chmod 666 "$work/time.out"
 
-run_timed() {  # TOOL COMP OP [--as-postgres] CMD...
-  local tool=$1 comp=$2 op=$3; shift 3
-  local prefix=()
-  if [[ $1 == --as-postgres ]]; then prefix=(runuser -u postgres --); shift; fi
-  local rc=0
-  (cd "$work" && "${prefix[@]}" /usr/bin/time -f "%e %M" -o "$work/time.out" "$@" >"$work/stdout.out" 2>"$work/stderr.out") || rc=$?
-  local t m
-  read -r t m < <(tail -n 1 "$work/time.out")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$comp" "$op" "$t" "$m" "$rc" >>"$samples"
-  ((rc == 0)) || printf '%s %s %s exit %s: %s\n' "$tool" "$comp" "$op" "$rc" "$(grep -v '^Command exited' "$work/stderr.out" | tail -n 1)" >>"$errors"
-  return $rc
-}
-
 verify_restore() {  # TOOL COMP DIR
   manifest "$3" | grep -v '^global/pg_control ' >"$work/restored.manifest" || true
   if ! cmp -s "$work/source.manifest" "$work/restored.manifest"; then
@@ -114,7 +69,6 @@ verify_restore() {  # TOOL COMP DIR
   rm -rf "$3"
 }
 
-flag_for() { case $1 in none) ;; gzip) echo --gzip ;; *) echo "--$1" ;; esac; }
 PGCONN=(-h 127.0.0.1 -p "$pg_port" -U postgres)
 
 # ---- cloud-wal, on S3 and on file:// -------------------------------------------------------------
