@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
+        // Base backups talk to PostgreSQL (pg_backup_start/stop in one session) without libpq.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
         // The sidecar (`cloud-wal serve`): HTTP routes and graceful SIGTERM shutdown. No default
         // traits: without FullFoundation (and ConfigurationSupport) Hummingbird needs only
         // FoundationEssentials, so the one binary that also runs per WAL segment stays lean
@@ -38,6 +40,7 @@ let package = Package(
                 // RSA (RS256) for Google service-account JWTs.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .target(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end demo on a real PostgreSQL 15: archive WAL with cloud-wal-archive, take a base backup,
-# generate load, then recover a second server from the archive with cloud-wal-restore and check it
-# has the same data. Everything lives in one temp dir and both servers listen on 127.0.0.1 only;
+# End-to-end demo on a real PostgreSQL 15: archive WAL with cloud-wal-archive, take a base backup
+# with cloud-wal backup, generate load, make a "mistake" (delete rows), then restore the backup to
+# the moment before the mistake with cloud-wal restore and check the restored server has exactly
+# the data of that moment. Everything lives in one temp dir and both servers listen on 127.0.0.1 only;
 # they are stopped and the dir removed on exit (KEEP=1 keeps the dir for inspection).
 #
 #   scripts/demo.sh [--bin PATH_TO_cloud-wal] [--scale N] [--seconds N] [--archive-option OPT]...
@@ -51,7 +52,7 @@ fi
 # Not $TMPDIR: postgres must be able to reach the dir, and the socket path must stay short.
 work="$(mktemp -d /tmp/cloud-wal-demo.XXXXXX)"
 chmod 0755 "$work"
-primary="$work/primary"; replica="$work/replica"; archive="$work/archive"; backup="$work/basebackup"
+primary="$work/primary"; replica="$work/replica"; archive="$work/archive"
 
 cleanup() {
   status=$?
@@ -123,15 +124,23 @@ step "checking that archive_command works"
 wait_archived "$(sql "$pport" 'select pg_walfile_name(pg_switch_wal())')"
 echo "ok"
 
-step "base backup (pg_basebackup -Xnone: recovery must get all WAL from the archive)"
-# -Xnone makes pg_basebackup wait until the backup's WAL is archived, hence the timeout.
-as_pg timeout 300 pg_basebackup -h 127.0.0.1 -p "$pport" -U postgres -D "$backup" -Fp -Xnone -c fast --no-sync 2>&1 \
-  | grep -v 'all required WAL segments have been archived' || true
-[[ -f "$backup/PG_VERSION" ]] || die "pg_basebackup failed"
-
-step "load: pgbench -i -s $scale, then pgbench -T $seconds"
+step "load: pgbench -i -s $scale"
 pgbench -h 127.0.0.1 -p "$pport" -U postgres -i -q -s "$scale" postgres 2>&1 | tail -n 1
-pgbench -h 127.0.0.1 -p "$pport" -U postgres -n -c 2 -j 2 -T "$seconds" postgres | grep -E '^(number of transactions actually processed|tps)'
+
+step "base backup: cloud-wal backup $url demo (while pgbench writes)"
+pgbench -h 127.0.0.1 -p "$pport" -U postgres -n -c 2 -j 2 -T "$seconds" postgres >"$work/pgbench.out" 2>&1 &
+load=$!
+backup_id="$("$work/bin/cloud-wal" backup --immediate-checkpoint --lz4 -h 127.0.0.1 -p "$pport" -U postgres "$url" demo)" \
+  || die "cloud-wal backup failed"
+wait "$load" || die "pgbench failed: $(tail -n 3 "$work/pgbench.out")"
+grep -E '^(number of transactions actually processed|tps)' "$work/pgbench.out"
+echo "backup $backup_id: $(du -sh "$archive/demo/base/$backup_id" | cut -f1) in $(find "$archive/demo/base/$backup_id" -type f ! -name '.*' | wc -l) objects"
+
+expected="$(sql "$pport" 'select count(*), sum(abalance) from pgbench_accounts')|$(sql "$pport" 'select count(*) from pgbench_history')"
+target="$(sql "$pport" 'select clock_timestamp()')"
+sleep 0.5
+step "the mistake, after $target: delete from pgbench_history"
+sql "$pport" 'delete from pgbench_history' >/dev/null
 last="$(sql "$pport" 'select pg_walfile_name(pg_switch_wal())')"
 echo "switched WAL; last complete segment $last"
 
@@ -139,29 +148,27 @@ step "waiting for the archiver to reach $last"
 wait_archived "$last"
 psql -X -h 127.0.0.1 -p "$pport" -U postgres -d postgres \
   -c 'select archived_count, last_archived_wal, failed_count from pg_stat_archiver'
-echo "archive: $(find "$archive" -type f ! -name '.*' | wc -l) objects, $(du -sh "$archive" | cut -f1); e.g."
-find "$archive" -type f ! -name '.*' | sort | head -n 3 | sed "s|^$work/||"
+echo "archive: $(find "$archive" -type f ! -name '.*' | wc -l) objects, $(du -sh "$archive" | cut -f1)"
 
-expected="$(sql "$pport" 'select count(*), sum(abalance) from pgbench_accounts')|$(sql "$pport" 'select count(*) from pgbench_history')"
-
-step "replica: recover the base backup with restore_command = cloud-wal-restore $url demo %f %p"
-mv "$backup" "$replica"
+step "restore: cloud-wal restore $url demo auto $replica --recovery-target-time '$target'"
+"$work/bin/cloud-wal" restore "$url" demo auto "$replica" --recovery-target-time "$target" \
+  --recovery-target-action promote || die "cloud-wal restore failed"
+chown -R "$owner" "$replica"
+grep -E '^(restore_command|recovery_target)' "$replica/postgresql.auto.conf" | sed 's/^/  /'
 rport="$(free_port)"
-new_cluster_conf "$replica" "$rport" "archive_mode = off" \
-  "restore_command = '$work/bin/cloud-wal-restore $url demo %f %p'" \
-  "recovery_target_action = 'promote'"
-as_pg touch "$replica/recovery.signal"
+new_cluster_conf "$replica" "$rport" "archive_mode = off"
 start "$replica"
 deadline=$((SECONDS + 120))
 until [[ "$(sql "$rport" 'select pg_is_in_recovery()' 2>/dev/null || true)" == f ]]; do
-  ((SECONDS < deadline)) || { tail -n 30 "$replica.log" >&2; die "replica not promoted in 120 s"; }
+  ((SECONDS < deadline)) || { tail -n 30 "$replica.log" >&2; die "restored server not promoted in 120 s"; }
   sleep 0.2
 done
 echo "promoted: $(grep -c 'restored log file' "$replica.log") segments restored from the archive"
+grep -m1 'recovery stopping before' "$replica.log" | sed 's/^.*LOG: */  /' || true
 got="$(sql "$rport" 'select count(*), sum(abalance) from pgbench_accounts')|$(sql "$rport" 'select count(*) from pgbench_history')"
 
-step "compare (accounts count|sum(abalance)|history count)"
-echo "primary: $expected"
-echo "replica: $got"
-[[ "$got" == "$expected" ]] || die "replica differs from primary"
+step "compare (accounts count|sum(abalance)|history count) at the target time"
+echo "primary before the mistake: $expected"
+echo "restored:                   $got"
+[[ "$got" == "$expected" ]] || die "the restored server differs from the primary at $target"
 echo "OK"

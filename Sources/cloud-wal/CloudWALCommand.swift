@@ -5,7 +5,32 @@ struct CloudWALCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloud-wal",
         abstract: "Keep PostgreSQL WAL safe in object storage; a drop-in for barman-cloud.",
-        subcommands: [WALArchiveCommand.self, WALRestoreCommand.self, ServeCommand.self])
+        subcommands: commands)
+
+    /// Every command, each also reachable through a `cloud-<name>` / `barman-cloud-<name>` link.
+    static let commands: [any CloudCommand.Type] = [
+        WALArchiveCommand.self,
+        WALRestoreCommand.self,
+        BackupCommand.self,
+        RestoreCommand.self,
+        BackupListCommand.self,
+        BackupShowCommand.self,
+        BackupKeepCommand.self,
+        BackupDeleteCommand.self,
+        CheckWALArchiveCommand.self,
+        ServeCommand.self,
+    ]
+}
+
+/// A command main.swift can run and whose errors ExitStatus maps.
+protocol CloudCommand: AsyncParsableCommand {
+    /// Which exit-code contract the command follows.
+    static var exitKind: ExitStatus.Command { get }
+    func execute() async throws
+}
+
+extension CloudCommand {
+    static var exitKind: ExitStatus.Command { .other }
 }
 
 enum Version {

@@ -14,13 +14,11 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 let invokedAs = FileSystemOps.baseName(of: CommandLine.arguments.first ?? "cloud-wal")
 
 /// The subcommand a link name stands for, if the binary was invoked through one.
-func linkedCommand(_ name: String) -> (any AsyncParsableCommand.Type)? {
+func linkedCommand(_ name: String) -> (any CloudCommand.Type)? {
     for prefix in ["barman-cloud-", "cloud-"] where name.hasPrefix(prefix) {
-        switch name.dropFirst(prefix.count) {
-        case "wal-archive": return WALArchiveCommand.self
-        case "wal-restore": return WALRestoreCommand.self
-        case "serve": return ServeCommand.self
-        default: continue
+        let commandName = String(name.dropFirst(prefix.count))
+        if let command = CloudWALCommand.commands.first(where: { $0.configuration.commandName == commandName }) {
+            return command
         }
     }
     return nil
@@ -52,21 +50,14 @@ do {
     parsed = command
     // Concrete dispatch: through the existential, Swift would pick ParsableCommand's synchronous run().
     switch command {
-    case let archive as WALArchiveCommand: try await archive.execute()
-    case let restore as WALRestoreCommand: try await restore.execute()
-    case let serve as ServeCommand: try await serve.execute()
+    case let command as any CloudCommand: try await command.execute()
     default:
         var other = command
         try other.run()
     }
     exit(ExitStatus.success)
-} catch let error where error is WALError || error is StorageError || error is ConnectivityTest.BucketMissing {
-    let kind: ExitStatus.Command =
-        switch parsed {
-        case is WALArchiveCommand: .archive
-        case is WALRestoreCommand: .restore
-        default: .other
-        }
+} catch let error where ExitStatus.isMapped(error) {
+    let kind = (parsed as? any CloudCommand).map { type(of: $0).exitKind } ?? .other
     writeStandardError("\(invokedAs): ERROR: \(error)")
     exit(ExitStatus.code(for: error, command: kind))
 } catch let exitCode as ExitCode {

@@ -25,6 +25,10 @@ public protocol ObjectStore: Sendable {
     /// Removes `key`; removing an absent object is not an error.
     func delete(_ key: String) async throws
 
+    /// Starts a part-wise write of an object of unknown size (see `ObjectUpload`); every part but
+    /// the last is `partSize` bytes. Stores without a part protocol get a spooled default.
+    func beginUpload(_ key: String, partSize: Int, options: PutOptions) async throws -> any ObjectUpload
+
     /// Whether the bucket (container, root directory) exists; throws `.unreachable` when the
     /// storage cannot be asked at all. Backs `-t/--test`.
     func checkBucket() async throws -> BucketStatus

@@ -87,6 +87,21 @@ public final class FileHandle {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
+    /// Writes every byte at `offset` without moving the file position (parts arriving out of order).
+    public func write(_ bytes: [UInt8], at offset: Int) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let count = pwrite(fd, buffer.baseAddress.map { $0 + done }, buffer.count - done, off_t(offset + done))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw SystemError("pwrite", path: path, errno: errno)
+                }
+                done += count
+            }
+        }
+    }
+
     public func sync() throws {
         guard fsync(fd) == 0 else { throw SystemError("fsync", path: path, errno: errno) }
     }

@@ -1,3 +1,5 @@
+import CloudWAL
+
 /// Runs base backups one at a time and remembers how each went, for `/backup-push`,
 /// `POST /backups` (202 + poll) and `/status`.
 public actor BackupJobTracker {

@@ -1,3 +1,5 @@
+import CloudWAL
+
 /// What the sidecar has done and is doing: the source of `/status` and `/metrics`.
 ///
 /// One actor records every request outcome; rendering reads a consistent snapshot.

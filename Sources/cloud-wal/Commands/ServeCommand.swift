@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// `cloud-wal serve`, also `cloud-serve`: the HTTP sidecar replacing the WAL-E docker sidecar.
-struct ServeCommand: AsyncParsableCommand {
+struct ServeCommand: CloudCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve wal-push, wal-fetch and status over HTTP (the sidecar).",

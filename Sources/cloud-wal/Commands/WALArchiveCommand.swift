@@ -3,7 +3,8 @@ import CloudWAL
 import Logging
 
 /// `cloud-wal wal-archive`, also `cloud-wal-archive` and `barman-cloud-wal-archive`.
-struct WALArchiveCommand: AsyncParsableCommand {
+struct WALArchiveCommand: CloudCommand {
+    static let exitKind = ExitStatus.Command.archive
     static let configuration = CommandConfiguration(
         commandName: "wal-archive",
         abstract: "Archive a PostgreSQL WAL file (archive_command).",

@@ -3,7 +3,8 @@ import CloudWAL
 import Logging
 
 /// `cloud-wal wal-restore`, also `cloud-wal-restore` and `barman-cloud-wal-restore`.
-struct WALRestoreCommand: AsyncParsableCommand {
+struct WALRestoreCommand: CloudCommand {
+    static let exitKind = ExitStatus.Command.restore
     static let configuration = CommandConfiguration(
         commandName: "wal-restore",
         abstract: "Restore a PostgreSQL WAL file from the archive (restore_command).",

@@ -29,6 +29,8 @@ actor PostgresCluster {
     nonisolated let dataDir: String
     nonisolated let logFile: String
     private(set) var port: Int
+    /// Extra environment for the server, so archive_command/restore_command see it (cloud credentials).
+    private var serverEnvironment: [String: String] = [:]
     private var running = false
     private var removed = false
 
@@ -110,6 +112,42 @@ actor PostgresCluster {
         }
         return cluster
     }
+
+    /// Starts PostgreSQL on a data directory a restore tool produced (barman-cloud-restore or
+    /// ours): the directory is moved in, given to the server account, and gets this harness's
+    /// port and socket settings on top of whatever recovery settings the tool wrote. With
+    /// `promote`, waits until recovery has ended.
+    static func startRestored(
+        directory: String, settings: [String: String] = [:], environment: [String: String] = [:], promote: Bool = true,
+        timeout: Duration = .seconds(120)
+    ) async throws -> PostgresCluster {
+        let root = try TempDirectory.make(prefix: "cloudwal-pg")
+        let cluster = PostgresCluster(root: root, port: try Network.freeLoopbackPort())
+        do {
+            await cluster.setServerEnvironment(environment)
+            try await cluster.adoptBackup(directory)
+            if geteuid() == 0 {
+                try await ProcessRunner.check("/bin/chown", ["-R", "postgres:postgres", cluster.dataDir], timeout: .seconds(60))
+            }
+            guard chmod(cluster.dataDir, 0o700) == 0 else { throw HarnessError("chmod \(cluster.dataDir) failed") }
+            var conf = ["archive_mode": "off"]
+            conf.merge(settings) { _, new in new }
+            try await cluster.writeBaseConfig(extra: conf)
+            try await cluster.start(timeout: timeout)
+            if promote { try await cluster.waitForPromotion(timeout: timeout) }
+        } catch {
+            await cluster.cleanup()
+            throw error
+        }
+        return cluster
+    }
+
+    private func setServerEnvironment(_ environment: [String: String]) {
+        serverEnvironment = environment
+    }
+
+    /// `-h -p -U` for our `backup` command and other libpq-style clients.
+    var connectionArguments: [String] { connectionArgs }
 
     private func runInitdb() async throws {
         let result = try await ServerAccount.current.run(
@@ -216,7 +254,7 @@ actor PostgresCluster {
 
     private func pgCtl(_ args: [String], timeout: Duration) async throws -> ProcessResult {
         try await ServerAccount.current.run(Self.binDir + "/pg_ctl", ["-D", dataDir] + args,
-                                            workingDirectory: root.path, timeout: timeout)
+                                            workingDirectory: root.path, environment: serverEnvironment, timeout: timeout)
     }
 
     /// Last lines of the server log, for error messages.

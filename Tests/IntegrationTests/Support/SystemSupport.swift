@@ -30,16 +30,17 @@ struct ServerAccount: Sendable {
     /// Runs `executable` as the server account.
     func run(
         _ executable: String, _ arguments: [String], workingDirectory: String,
-        timeout: Duration = .seconds(120)
+        environment: [String: String] = [:], timeout: Duration = .seconds(120)
     ) async throws -> ProcessResult {
         if commandPrefix.isEmpty {
-            return try await ProcessRunner.run(executable, arguments,
+            return try await ProcessRunner.run(executable, arguments, environment: environment,
                                                workingDirectory: workingDirectory, timeout: timeout)
         }
         // The working directory matters: postgres cannot enter /root, and initdb/pg_ctl complain
         // when they cannot return to their starting directory.
+        // runuser keeps the environment (it resets only HOME, SHELL, USER and LOGNAME).
         return try await ProcessRunner.run(commandPrefix[0], Array(commandPrefix.dropFirst()) + [executable] + arguments,
-                                           workingDirectory: workingDirectory, timeout: timeout)
+                                           environment: environment, workingDirectory: workingDirectory, timeout: timeout)
     }
 
     /// Gives `path` to the server account (no-op unless we are root).

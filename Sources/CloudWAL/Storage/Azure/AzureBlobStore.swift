@@ -165,6 +165,11 @@ public struct AzureBlobStore: ObjectStore {
             }
             try await group.waitForAll()
         }
+        return try await commitBlocks(key, ids: ids, options: options)
+    }
+
+    /// Put Block List: the step that creates the blob from uploaded blocks (and carries `If-None-Match`).
+    func commitBlocks(_ key: String, ids: [String], options: PutOptions) async throws -> PutOutcome {
         let manifest = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>"
             + ids.map { "<Latest>\($0)</Latest>" }.joined() + "</BlockList>"
         let manifestBytes = Array(manifest.utf8)
@@ -176,7 +181,7 @@ public struct AzureBlobStore: ObjectStore {
         return try writeOutcome(response, key: key, options: options)
     }
 
-    private func putBlock(_ key: String, id: String, body: [UInt8]) async throws {
+    func putBlock(_ key: String, id: String, body: [UInt8]) async throws {
         var headers = [(name: "Content-MD5", value: Base64.encode(Array(Insecure.MD5.hash(data: body))))]
         if let scope = configuration.encryptionScope { headers.append((name: "x-ms-encryption-scope", value: scope)) }
         let response = try await send(

@@ -41,42 +41,54 @@ public struct FileSystemStore: ObjectStore {
 
     /// Writes through `fill` into a temporary file, then creates the object atomically.
     private func store(_ key: String, options: PutOptions, fill: (FileHandle) throws -> Void) async throws -> PutOutcome {
-        let path = try self.path(for: key)
-        let directory = FileSystemOps.directory(of: path)
-        try requireRoot()
+        let (path, dataTemp) = try prepareTemporary(for: key)
         return try mapErrors(key) {
-            try FileSystemOps.makeDirectories(directory, below: root)
-            let dataTemp = FileSystemOps.temporarySibling(of: path, tag: "tmp")
-            let metaPath = Self.metadataPath(for: path)
-            let metaTemp = FileSystemOps.temporarySibling(of: metaPath, tag: "tmp")
-            defer {
-                try? FileSystemOps.remove(dataTemp)
-                try? FileSystemOps.remove(metaTemp)
-            }
+            defer { try? FileSystemOps.remove(dataTemp) }
             let data = try FileHandle.createExclusive(dataTemp, mode: 0o640)
             try fill(data)
-            try data.sync()
-            try data.close()
-            if !options.metadata.isEmpty || !options.tags.isEmpty {
-                try writeDurably(Array(Self.encodeMetadata(options).utf8), to: metaTemp)
-            }
-            if options.createOnly {
-                do {
-                    try FileSystemOps.link(dataTemp, to: path)
-                } catch let error as SystemError where error.isAlreadyExists {
-                    return .alreadyExists
-                }
-            } else {
-                try FileSystemOps.rename(dataTemp, to: path)
-            }
-            if FileSystemOps.exists(metaTemp) {
-                try FileSystemOps.rename(metaTemp, to: metaPath)
-            }
-            // The temporary name is removed before the directory sync so no stray entry survives.
-            try FileSystemOps.remove(dataTemp)
-            try FileSystemOps.syncDirectory(directory)
-            return .created
+            return try publish(data, temporary: dataTemp, at: path, options: options)
         }
+    }
+
+    /// The object's path and a fresh temporary name beside it, its directory created.
+    func prepareTemporary(for key: String) throws -> (path: String, temporary: String) {
+        let path = try self.path(for: key)
+        try requireRoot()
+        try mapErrors(key) { try FileSystemOps.makeDirectories(FileSystemOps.directory(of: path), below: root) }
+        return (path, FileSystemOps.temporarySibling(of: path, tag: "tmp"))
+    }
+
+    /// Makes a filled temporary file the object: fsync, metadata, link (create-only) or rename,
+    /// then fsync of the directory. The temporary name is gone when this returns.
+    func publish(_ data: FileHandle, temporary dataTemp: String, at path: String, options: PutOptions) throws -> PutOutcome {
+        let directory = FileSystemOps.directory(of: path)
+        let metaPath = Self.metadataPath(for: path)
+        let metaTemp = FileSystemOps.temporarySibling(of: metaPath, tag: "tmp")
+        defer {
+            try? FileSystemOps.remove(dataTemp)
+            try? FileSystemOps.remove(metaTemp)
+        }
+        try data.sync()
+        try data.close()
+        if !options.metadata.isEmpty || !options.tags.isEmpty {
+            try writeDurably(Array(Self.encodeMetadata(options).utf8), to: metaTemp)
+        }
+        if options.createOnly {
+            do {
+                try FileSystemOps.link(dataTemp, to: path)
+            } catch let error as SystemError where error.isAlreadyExists {
+                return .alreadyExists
+            }
+        } else {
+            try FileSystemOps.rename(dataTemp, to: path)
+        }
+        if FileSystemOps.exists(metaTemp) {
+            try FileSystemOps.rename(metaTemp, to: metaPath)
+        }
+        // The temporary name is removed before the directory sync so no stray entry survives.
+        try FileSystemOps.remove(dataTemp)
+        try FileSystemOps.syncDirectory(directory)
+        return .created
     }
 
     public func get(_ key: String) async throws -> ObjectDownload {
@@ -245,7 +257,7 @@ public struct FileSystemStore: ObjectStore {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func mapErrors<T>(_ key: String, _ body: () throws -> T) throws -> T {
+    func mapErrors<T>(_ key: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as SystemError {

@@ -85,7 +85,7 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         }
         if let streamed = request.streamedBody {
             let chunks = streamed.makeChunks()
-            outgoing.body = .stream(chunks.map { ByteBuffer(bytes: $0) }, length: .known(streamed.length))
+            outgoing.body = .stream(chunks.map { ByteBuffer(bytes: $0) }, length: .known(Int64(streamed.length)))
         } else if !request.body.isEmpty || ["PUT", "POST"].contains(request.method) {
             // The array itself, not a ByteBuffer copy of it: the client slices it lazily in 4 MB
             // pieces, so a 16 MiB segment is not held twice.

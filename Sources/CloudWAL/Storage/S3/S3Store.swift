@@ -24,7 +24,7 @@ public struct S3Store: ObjectStore {
         self.now = now
     }
 
-    private var bucket: String { configuration.bucket }
+    var bucket: String { configuration.bucket }
     private static let maxBody = (1 << 30) + (1 << 20)
 
     // MARK: - ObjectStore
@@ -156,60 +156,10 @@ public struct S3Store: ObjectStore {
         }
     }
 
-    // MARK: - Multipart
-
-    /// Creates, uploads parts, completes; any failure aborts the upload so no parts linger.
-    private func putMultipart(_ key: String, body: [UInt8], options: PutOptions) async throws -> PutOutcome {
-        let created = try await send("POST", key: key, query: [("uploads", "")], headers: writeHeaders(options))
-        guard created.status == 200, let uploadID = S3XML(created.body).value("UploadId") else {
-            throw S3ErrorResponse(created).storageError(bucket: bucket, key: key)
-        }
-        do {
-            var parts: [(number: Int, etag: String)] = []
-            var offset = 0
-            while offset < body.count {
-                let end = min(offset + configuration.partSize, body.count)
-                let part = Array(body[offset..<end])
-                let number = parts.count + 1
-                let response = try await send(
-                    "PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: part,
-                    payloadHash: SHA256.hash(data: part).hexString)
-                guard response.status == 200, let etag = response.header("ETag") else {
-                    throw S3ErrorResponse(response).storageError(bucket: bucket, key: key)
-                }
-                parts.append((number, etag))
-                offset = end
-            }
-            let manifest = "<CompleteMultipartUpload>"
-                + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(S3XML.escape($0.etag))</ETag></Part>" }
-                .joined() + "</CompleteMultipartUpload>"
-            var headers: [(name: String, value: String)] = []
-            if options.createOnly { headers.append((name: "If-None-Match", value: "*")) }
-            let completed = try await send(
-                "POST", key: key, query: [("uploadId", uploadID)], headers: headers, body: Array(manifest.utf8))
-            // S3 can answer 200 with an error document when completion fails late.
-            if completed.status == 412 && options.createOnly {
-                try? await abort(key, uploadID: uploadID)
-                return .alreadyExists
-            }
-            guard completed.status == 200, S3XML(completed.body).elements("Error").isEmpty else {
-                throw S3ErrorResponse(completed).storageError(bucket: bucket, key: key)
-            }
-            return .created
-        } catch {
-            try? await abort(key, uploadID: uploadID)
-            throw error
-        }
-    }
-
-    private func abort(_ key: String, uploadID: String) async throws {
-        _ = try await send("DELETE", key: key, query: [("uploadId", uploadID)])
-    }
-
     // MARK: - Requests
 
     /// Headers every object write carries: metadata, tags, encryption.
-    private func writeHeaders(_ options: PutOptions) -> [(name: String, value: String)] {
+    func writeHeaders(_ options: PutOptions) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = options.metadata.sorted { $0.key < $1.key }.map {
             (name: "x-amz-meta-\($0.key)", value: $0.value)
         }
@@ -230,7 +180,7 @@ public struct S3Store: ObjectStore {
 
     /// Signs and sends one request, retrying what is worth retrying; returns the final response
     /// (which may be an error status for the caller to interpret).
-    private func send(
+    func send(
         _ method: String, key: String, query: [(String, String)] = [], headers: [(name: String, value: String)] = [],
         body: [UInt8] = [], streamedBody: StreamedBody? = nil, payloadHash: String? = nil
     ) async throws -> HTTPResponse {

@@ -1,0 +1,110 @@
+/// One tar object on its way to the store: tar bytes in, compressed, cut into fixed-size parts,
+/// up to `jobs` parts uploading at once. Memory stays near `(jobs + 1) × partSize` whatever the
+/// object's size. Used from one task; not shared.
+public final class TarObjectWriter {
+    /// What the manifest records of a finished object.
+    public struct Result: Sendable, Equatable {
+        public let key: String
+        public let storedBytes: Int
+        public let tarBytes: Int
+        public let sha256: String
+    }
+
+    let key: String
+    private let upload: any ObjectUpload
+    private let compressor: (any StreamingCompressor)?
+    private let partSize: Int
+    private let jobs: Int
+    private var buffer: [UInt8] = []
+    private var partCount = 0
+    private var inFlight: [Task<Void, any Error>] = []
+    private var digest = ContentDigest()
+    private(set) var tarBytes = 0
+    private(set) var storedBytes = 0
+
+    init(
+        store: any ObjectStore, key: String, compression: Compression?, level: CompressionLevel, partSize: Int,
+        jobs: Int, options: PutOptions
+    ) async throws {
+        self.key = key
+        self.partSize = partSize
+        self.jobs = max(1, jobs)
+        compressor = try compression?.makeCompressor(level: level)
+        upload = try await store.beginUpload(key, partSize: partSize, options: options)
+        buffer.reserveCapacity(partSize)
+    }
+
+    /// Compressed bytes produced so far, whether sent or still buffered: what `--max-archive-size` bounds.
+    var producedBytes: Int { storedBytes + buffer.count }
+
+    /// Takes tar bytes in (hashed, compressed, buffered); `flush` then sends any full parts.
+    /// Two steps because a buffer pointer cannot cross a suspension point.
+    func ingest(_ bytes: UnsafeRawBufferPointer) throws {
+        guard !bytes.isEmpty else { return }
+        digest.update(bytes)
+        tarBytes += bytes.count
+        if let compressor {
+            try compressor.compress(bytes, into: &buffer)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    func flush() async throws {
+        try await flushFullParts()
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        try bytes.withUnsafeBytes { try ingest($0) }
+        try await flushFullParts()
+    }
+
+    /// Ends the stream: the codec's trailer, the last part, then the object made visible.
+    func finish() async throws -> Result {
+        if let compressor { try compressor.finish(into: &buffer) }
+        try await flushFullParts()
+        if !buffer.isEmpty || partCount == 0 { try await send(buffer) }
+        buffer = []
+        try await drain()
+        let outcome = try await upload.complete(partCount: partCount)
+        guard outcome == .created else {
+            throw BackupError(.refused, "\(key) already exists in the archive; a backup never replaces an object")
+        }
+        return Result(key: key, storedBytes: storedBytes, tarBytes: tarBytes, sha256: digest.finalize())
+    }
+
+    func abort() async {
+        for task in inFlight { task.cancel() }
+        for task in inFlight { _ = try? await task.value }
+        inFlight = []
+        await upload.abort()
+    }
+
+    private func flushFullParts() async throws {
+        while buffer.count >= partSize {
+            let part = Array(buffer[..<partSize])
+            buffer.removeFirst(partSize)
+            try await send(part)
+        }
+    }
+
+    /// Starts a part's upload, first waiting for the oldest when `jobs` are already running.
+    private func send(_ part: [UInt8]) async throws {
+        if inFlight.count >= jobs {
+            let oldest = inFlight.removeFirst()
+            try await oldest.value
+        }
+        partCount += 1
+        storedBytes += part.count
+        let number = partCount
+        let upload = self.upload
+        inFlight.append(Task { try await upload.uploadPart(number, bytes: part) })
+    }
+
+    private func drain() async throws {
+        while !inFlight.isEmpty {
+            let task = inFlight.removeFirst()
+            try await task.value
+        }
+    }
+}

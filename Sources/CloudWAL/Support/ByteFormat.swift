@@ -1,0 +1,17 @@
+/// Byte counts for people: `512 B`, `3.4 MiB`, `1.2 GiB` (binary units, one decimal).
+public enum ByteFormat {
+    public static func string(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        if unit == 0 { return "\(bytes) B" }
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) \(units[unit])"
+    }
+
+    public static func string(_ bytes: Int) -> String { string(Int64(bytes)) }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import CloudWAL
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cloud-wal backup`, also `cloud-backup` and `barman-cloud-backup`.
+struct BackupCommand: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Take a base backup of a PostgreSQL server into the archive.",
+        discussion: """
+            Runs on the database host: it reads PGDATA directly while PostgreSQL's backup API \
+            (pg_backup_start/pg_backup_stop) keeps the copy consistent. WAL is archived separately, \
+            by wal-archive in archive_command. Exit status: 0 done, 1 the backup failed, 2 cannot \
+            connect to the storage, 3 bad input.
+            """,
+        // -h is barman-cloud's --host, so help is --help only.
+        helpNames: [.long])
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "URL of the archive: file:///dir, s3://bucket/path, gs://bucket/path, https://account.blob.core.windows.net/container/path")
+    var destinationURL: String
+
+    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
+    var serverName: String
+
+    @OptionGroup var compression: CompressionOptions
+    @OptionGroup var tagging: TagOptions
+    @OptionGroup var writing: StorageWriteOptions
+
+    @Option(name: [.customShort("h"), .customLong("host")], help: "PostgreSQL host or socket directory (default: PGHOST, then /var/run/postgresql).")
+    var host: String?
+
+    @Option(name: [.customShort("p"), .customLong("port")], help: "PostgreSQL port (default: PGPORT, then 5432).")
+    var port: String?
+
+    @Option(name: [.customShort("U"), .customLong("user")], help: "PostgreSQL user (default: PGUSER, then the login user).")
+    var user: String?
+
+    @Option(name: [.customShort("d"), .customLong("dbname")], help: "Database to connect to (default: PGDATABASE, then postgres).")
+    var dbname: String?
+
+    @Option(name: [.customShort("n"), .customLong("name")], help: "A name for the backup, usable wherever a backup id is.")
+    var name: String?
+
+    @Option(name: [.customShort("J"), .customLong("jobs")], help: "Parts uploading at once (default 2).")
+    var jobs: Int = 2
+
+    @Option(name: [.customShort("S"), .customLong("max-archive-size")], help: "Split tars above this size (default 100GB).")
+    var maxArchiveSize: String = "100GB"
+
+    @Option(name: .customLong("min-chunk-size"), help: "Smallest upload part (default 5MB).")
+    var minChunkSize: String?
+
+    @Option(name: .customLong("max-bandwidth"), help: "Accepted for barman-cloud compatibility; not enforced.")
+    var maxBandwidth: String?
+
+    @Flag(name: .customLong("immediate-checkpoint"), help: "Ask PostgreSQL for an immediate checkpoint instead of a spread one.")
+    var immediateCheckpoint = false
+
+    func run() async throws {
+        try await execute()
+    }
+
+    func plan(logger: Logger) throws -> (archive: OpenedArchive, backup: BaseBackup.Configuration, postgres: PostgresConnectionSettings) {
+        var configuration = BaseBackup.Configuration(
+            compression: try compression.compression(), compressionLevel: try compression.level())
+        guard (1...64).contains(jobs) else { throw WALError(.invalidInput, "Invalid --jobs \(jobs): use 1 to 64") }
+        configuration.jobs = jobs
+        configuration.maxArchiveSize = try SizeParser.parse(maxArchiveSize)
+        guard configuration.maxArchiveSize <= 1 << 40 else {
+            throw WALError(.invalidInput, "--max-archive-size is at most 1TB (S3 objects hold 10,000 parts)")
+        }
+        if let minChunkSize { configuration.minChunkSize = try SizeParser.parse(minChunkSize) }
+        configuration.immediateCheckpoint = immediateCheckpoint
+        configuration.name = name
+        configuration.tags = try tagging.parsed()
+        if maxBandwidth != nil { logger.warning("--max-bandwidth is not enforced by cloud-wal") }
+        var cloud = common.cloudOptions(logger: logger)
+        try writing.apply(to: &cloud)
+        let archive = try common.openArchive(url: destinationURL, serverName: serverName, cloud: cloud)
+        let postgres = try PostgresConnectionSettings.resolve(
+            host: host, port: port, user: user, database: dbname, environment: .current())
+        return (archive, configuration, postgres)
+    }
+
+    func execute() async throws {
+        let logger = common.makeLogger()
+        let plan = try plan(logger: logger)
+        if try await common.runConnectivityTestIfRequested(plan.archive, logger: logger) { return }
+        let session = try await PostgresBackupSession.connect(plan.postgres, logger: logger)
+        let backup = BaseBackup(
+            store: plan.archive.store, layout: plan.archive.layout, configuration: plan.backup, logger: logger)
+        let info: BackupInfo
+        do {
+            info = try await backup.run(session: session, progress: isatty(2) == 1 && common.quiet == 0)
+        } catch {
+            // Closing the session is what ends an unfinished backup on the server.
+            await session.close()
+            throw error
+        }
+        await session.close()
+        print(info.backupID)
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import CloudWAL
+
+/// `cloud-wal backup-show`, also `cloud-backup-show` and `barman-cloud-backup-show`.
+struct BackupShowCommand: CloudCommand {
+    static let exitKind = ExitStatus.Command.catalog
+    static let configuration = CommandConfiguration(
+        commandName: "backup-show",
+        abstract: "Show the details of one base backup.",
+        discussion: """
+            BACKUP_ID is an id, latest/last, oldest/first, last-failed, or a backup name. Exit \
+            status: 0 shown, 1 no such backup, 2 cannot connect to the storage, 3 bad input, 4 any \
+            other failure.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "URL of the archive.")
+    var sourceURL: String
+
+    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
+    var serverName: String
+
+    @Argument(help: "The backup: an id, latest, oldest, last-failed or a backup name.")
+    var backupID: String
+
+    @Option(name: .customLong("format"), help: "Output format: console (default) or json.")
+    var format: CatalogOutputFormat = .console
+
+    func run() async throws {
+        try await execute()
+    }
+
+    func execute() async throws {
+        let (archive, catalog) = try common.openCatalog(url: sourceURL, serverName: serverName)
+        if try await common.runConnectivityTestIfRequested(archive, logger: common.makeLogger()) { return }
+        let id = try await catalog.resolveCatalogID(backupID)
+        guard let info = try await catalog.info(id) else {
+            throw BackupError(.notFound, "Backup \(id) for server \(serverName) does not exist")
+        }
+        switch format {
+        case .console: StandardOutput.write(CatalogConsole.showLines(info))
+        case .json: StandardOutput.write([CatalogJSON.show(info)])
+        }
+    }
+}
