@@ -19,6 +19,7 @@ public struct SidecarServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let settings = routes.settings
         for warning in try settings.validate() { logger.warning("\(warning)") }
+        if let warning = settings.ownershipWarning() { logger.warning("\(warning)") }
         try prepareSpool(settings.spoolDirectory)
         let logger = self.logger
         let app = Application(

@@ -104,6 +104,16 @@ struct ConfigurationTests {
         }
     }
 
+    @Test func aPGDATAOfAnotherUserIsWarnedAbout() throws {
+        let directory = NSTemporaryDirectory() + "cloudwal-owner-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let settings = SidecarSettings(dataDirectory: directory)
+        #expect(settings.ownershipWarning() == nil, "PGDATA is ours")
+        #expect(settings.ownershipWarning(effectiveUID: geteuid() &+ 1)?.contains("PostgreSQL's uid") == true)
+        #expect(SidecarSettings(dataDirectory: directory + "/missing").ownershipWarning(effectiveUID: 12345) == nil)
+    }
+
     @Test func beyondLoopbackATokenIsRequiredUnlessWaived() throws {
         var settings = SidecarSettings(listenAddress: "0.0.0.0", listenPort: 8080)
         let refused = #expect(throws: SidecarFailure.self) { try settings.validate() }

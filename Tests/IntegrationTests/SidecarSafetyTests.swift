@@ -123,6 +123,39 @@ struct SidecarSafetyTests {
         }
     }
 
+    /// The README's point-in-time-recovery restore_command: restored → 0, not archived → 1
+    /// (PostgreSQL: "not found"), sidecar unreachable → 255 (PostgreSQL stops instead of ending
+    /// recovery early).
+    @Test func theRecoveryRestoreCommandTellsNotFoundFromFailure() async throws {
+        let binary = try TestBinary.prepare()
+        defer { binary.cleanup() }
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let segment = Self.name(1)
+        let original = try fixture.segment(segment)
+        let template = #"c=$(curl -s -o /dev/null -w "%%{http_code}" "http://127.0.0.1:PORT/wal-fetch/%f?dest=%p"); [ "$c" = 200 ] || { [ "$c" = 404 ] && exit 1; exit 255; }"#
+        // What PostgreSQL does with the setting: %f, %p and %% substituted, run by sh in PGDATA.
+        func restore(_ name: String, port: Int) async throws -> Int32 {
+            let command = template.replacingOccurrences(of: "PORT", with: String(port))
+                .replacingOccurrences(of: "%f", with: name).replacingOccurrences(of: "%p", with: "pg_wal/RECOVERYXLOG")
+                .replacingOccurrences(of: "%%", with: "%")
+            return try await ProcessRunner.run("/bin/sh", ["-c", command], workingDirectory: fixture.data).status
+        }
+        let port = try await withSidecar(binary: binary, arguments: [fixture.url, Self.server],
+                                         environment: ["PGDATA": fixture.data]) { sidecar in
+            let pushed = try await sidecar.get("/wal-push/\(segment)").status
+            let restored = try await restore(segment, port: sidecar.port)
+            let missing = try await restore(Self.name(2), port: sidecar.port)
+            #expect(pushed == 200)
+            #expect(restored == 0)
+            #expect(FileManager.default.contents(atPath: fixture.wal + "/RECOVERYXLOG") == original)
+            #expect(missing == 1, "not archived: exit 1, PostgreSQL's \"not found\"")
+            return sidecar.port
+        }
+        let unreachable = try await restore(segment, port: port)
+        #expect(unreachable == 255, "an unreachable sidecar must stop recovery")
+    }
+
     @Test func aBurstOfPushesArchivesEachSegmentExactlyOnce() async throws {
         let binary = try TestBinary.prepare()
         defer { binary.cleanup() }

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How the sidecar listens and where PostgreSQL's files are; the archive itself is configured
 /// like `wal-archive` and handed over as ready-made operations.
 public struct SidecarSettings: Sendable {
@@ -39,6 +47,16 @@ public struct SidecarSettings: Sendable {
         if address == "localhost" || address == "::1" { return true }
         let octets = address.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// A warning when PGDATA belongs to another user than this process: restored segments would
+    /// be this process's, mode 0600, and PostgreSQL could not read them (the sidecar should run
+    /// with PostgreSQL's uid). Nil when PGDATA does not exist yet or matches.
+    public func ownershipWarning(effectiveUID: uid_t = geteuid()) -> String? {
+        var info = stat()
+        guard stat(dataDirectory, &info) == 0, info.st_uid != effectiveUID else { return nil }
+        return "PGDATA \(dataDirectory) belongs to uid \(info.st_uid) but cloud-wal serve runs as uid \(effectiveUID): "
+            + "PostgreSQL may not be able to read restored segments; run the sidecar with PostgreSQL's uid"
     }
 
     /// Refuses what is unsafe to start with; returns warnings for what is allowed but risky.
