@@ -55,63 +55,15 @@ fi
 # ---- scratch space and cleanup --------------------------------------------------------------------
 work="$(mktemp -d /tmp/cloudwal-bench-XXXXXX)"
 chmod 755 "$work"
-moto_pid=""
-pg_started=""
-sidecar_pid=""
-cleanup() {
-  set +e
-  if [[ -n $sidecar_pid ]]; then kill "$sidecar_pid" 2>/dev/null; wait "$sidecar_pid" 2>/dev/null; fi
-  if [[ -n $pg_started ]]; then
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg/data" -m immediate -w -t 30 stop >/dev/null 2>&1
-  fi
-  if [[ -n $moto_pid ]]; then
-    kill "$moto_pid" 2>/dev/null
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$moto_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$moto_pid" 2>/dev/null
-    wait "$moto_pid" 2>/dev/null
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$repo/bench/lib.sh"
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-
-# ---- moto -----------------------------------------------------------------------------------------
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-moto_port="$(free_port)"
-EP="http://127.0.0.1:$moto_port"
-timeout 7200 "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
-moto_pid=$!
-for _ in $(seq 1 150); do
-  curl -s -o /dev/null "$EP/" && break
-  kill -0 "$moto_pid" 2>/dev/null || { log "moto died: $(tail -5 "$work/moto.log")"; exit 1; }
-  sleep 0.2
-done
-curl -s -o /dev/null "$EP/" || { log "moto did not answer on $EP"; exit 1; }
-curl -sf -X PUT "$EP/bench" >/dev/null
-log "moto on $EP"
+start_moto
 
 # ---- WAL segments from a throw-away PostgreSQL 15 --------------------------------------------------
-mkdir -p "$work/pg" && chown postgres: "$work/pg"
-pg_port="$(free_port)"
-runuser -u postgres -- "$PGBIN/initdb" -D "$work/pg/data" -A trust --no-sync -E UTF8 --locale=C -U postgres >/dev/null
-cat >>"$work/pg/data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $pg_port
-unix_socket_directories = '$work/pg'
-fsync = off
-synchronous_commit = off
-wal_level = replica
-archive_mode = on
-archive_command = '/bin/true'
-checkpoint_timeout = '1h'
-max_wal_size = '4GB'
-EOF
-(cd "$work/pg" && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w start >/dev/null)
-pg_started=1
+start_postgres "synchronous_commit = off" "archive_mode = on" "archive_command = '/bin/true'" \
+  "checkpoint_timeout = '1h'" "max_wal_size = '4GB'"
 PSQL=(psql -X -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres)
 pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s 10 postgres >/dev/null 2>&1
 first_run_seg="$("${PSQL[@]}" -c 'select pg_walfile_name(pg_current_wal_lsn())')"
@@ -143,22 +95,6 @@ samples="$work/samples.tsv"   # tool compression op seconds rss_kib status
 errors="$work/errors.txt"
 : >"$errors"
 
-# run_timed TOOL COMP OP [--as-postgres] CMD... ; appends one sample, returns the command's status.
-run_timed() {
-  local tool=$1 comp=$2 op=$3; shift 3
-  local prefix=()
-  if [[ $1 == --as-postgres ]]; then prefix=(runuser -u postgres --); shift; fi
-  local tf="$work/time.out" ef="$work/stderr.out" rc=0
-  (cd "$work" && "${prefix[@]}" /usr/bin/time -f "%e %M" -o "$tf" "$@" >/dev/null 2>"$ef") || rc=$?
-  local t m
-  read -r t m < <(tail -n 1 "$tf")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$comp" "$op" "$t" "$m" "$rc" >>"$samples"
-  if ((rc != 0)); then
-    printf '%s %s %s exit %s: %s\n' "$tool" "$comp" "$op" "$rc" "$(grep -v '^Command exited' "$ef" | tail -n 1)" >>"$errors"
-  fi
-  return $rc
-}
-
 # Marks a restore whose bytes differ from the original as failed.
 verify() {
   local tool=$1 comp=$2 seg=$3 got=$4
@@ -169,9 +105,6 @@ verify() {
   rm -f "$got"
 }
 
-flag_for() {  # same spelling for cloud-wal and barman-cloud
-  case $1 in none) ;; gzip) echo --gzip ;; *) echo "--$1" ;; esac
-}
 
 mkdir -p "$work/out" && chown postgres: "$work/out"
 # /usr/bin/time writes its figures as whoever runs the tool (postgres for pgbackrest).
