@@ -52,10 +52,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // One C call (mallopt) that Swift's Glibc module does not export.
+        .target(name: "CMallocTuning"),
         .executableTarget(
             name: "cloud-wal",
             dependencies: [
-                "CloudWAL", "CloudWALServer",
+                "CloudWAL", "CMallocTuning", "CloudWALServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -43,9 +43,13 @@ public struct BaseBackup: Sendable {
             self.tags = tags
         }
 
-        /// barman-cloud's part size: big enough that the largest tar fits S3's 10,000 parts.
+        /// The smallest part that lets the largest tar fit S3's 10,000 parts (at least 5 MiB, S3's
+        /// minimum), in whole MiB. barman-cloud doubles this; memory is `(jobs + 1)` parts, so we
+        /// do not.
         var partSize: Int {
-            max(2 * (maxArchiveSize / 10_000), 5 << 20, minChunkSize)
+            let needed = (maxArchiveSize + 9_999) / 10_000
+            let mebibytes = (max(needed, 5 << 20, minChunkSize) + (1 << 20) - 1) >> 20
+            return mebibytes << 20
         }
     }
 

@@ -31,8 +31,13 @@ public final class TarObjectWriter {
         self.jobs = max(1, jobs)
         compressor = try compression?.makeCompressor(level: level)
         upload = try await store.beginUpload(key, partSize: partSize, options: options)
-        buffer.reserveCapacity(partSize)
+        buffer.reserveCapacity(bufferCapacity)
     }
+
+    /// A part plus room for one write's output past it (a 1 MiB read, or what a codec makes of
+    /// it), so the buffer never regrows: a regrown array doubles, and each part in flight would
+    /// then hold twice its size.
+    private var bufferCapacity: Int { partSize + (2 << 20) }
 
     /// Compressed bytes produced so far, whether sent or still buffered: what `--max-archive-size` bounds.
     var producedBytes: Int { storedBytes + buffer.count }
@@ -82,8 +87,13 @@ public final class TarObjectWriter {
 
     private func flushFullParts() async throws {
         while buffer.count >= partSize {
-            let part = Array(buffer[..<partSize])
-            buffer.removeFirst(partSize)
+            // Hand the buffer itself over as the part and keep only its tail: no copy of the
+            // part's bytes (parts are tens of MiB; the tail is at most one codec output).
+            var part = [UInt8]()
+            swap(&part, &buffer)
+            buffer.reserveCapacity(bufferCapacity)
+            buffer.append(contentsOf: part[partSize...])
+            part.removeLast(part.count - partSize)
             try await send(part)
         }
     }
