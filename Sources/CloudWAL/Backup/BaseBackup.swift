@@ -77,6 +77,11 @@ public struct BaseBackup: Sendable {
                 "Cannot read the data directory \(localData): the backup must run on the database host, as a user who can read PGDATA")
         }
         facts.dataDirectory = localData
+        if facts.archiveMode == "off" {
+            // pg_backup_stop then returns at once and nothing stores the WAL the backup needs.
+            logger.warning(
+                "archive_mode is off: this backup cannot be restored unless its WAL is archived some other way (set archive_mode = on and archive_command = 'cloud-wal-archive ...')")
+        }
         if let name = configuration.name {
             try await requireUniqueName(name)
         }

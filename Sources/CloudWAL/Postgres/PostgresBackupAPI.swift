@@ -11,6 +11,8 @@ extension PostgresBackupSession {
         public var systemIdentifier: String
         public var clusterSize: Int?
         public var inRecovery: Bool
+        /// `archive_mode`: without archiving, the WAL a backup needs is never stored anywhere.
+        public var archiveMode: String?
     }
 
     public struct BackupPoint: Sendable {
@@ -26,7 +28,8 @@ extension PostgresBackupSession {
         var settings: [String: String] = [:]
         for row in try await rows(
             "SELECT name, setting FROM pg_settings WHERE name IN "
-                + "('data_directory', 'config_file', 'hba_file', 'ident_file', 'data_checksums', 'wal_segment_size')")
+                + "('data_directory', 'config_file', 'hba_file', 'ident_file', 'data_checksums', 'wal_segment_size', "
+                + "'archive_mode')")
         where row.count == 2 {
             if let name = row[0], let value = row[1] { settings[name] = value }
         }
@@ -52,7 +55,8 @@ extension PostgresBackupSession {
             walSegmentSize: Int(settings["wal_segment_size"] ?? "") ?? 16 << 20,
             systemIdentifier: try await value("SELECT system_identifier::text FROM pg_control_system()") ?? "",
             clusterSize: try await value("SELECT sum(pg_tablespace_size(oid))::text FROM pg_tablespace").flatMap { Int($0) },
-            inRecovery: try await value("SELECT pg_is_in_recovery()::text") == "true")
+            inRecovery: try await value("SELECT pg_is_in_recovery()::text") == "true",
+            archiveMode: settings["archive_mode"])
     }
 
     /// `pg_backup_start` (`pg_start_backup` before 15), non-exclusive.
