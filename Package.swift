@@ -54,10 +54,12 @@ let package = Package(
         ),
         // One C call (mallopt) that Swift's Glibc module does not export.
         .target(name: "CMallocTuning"),
+        // The overall deadline of a command: SIGALRM with an async-signal-safe handler.
+        .target(name: "CDeadline"),
         .executableTarget(
             name: "cloud-wal",
             dependencies: [
-                "CloudWAL", "CMallocTuning", "CloudWALServer",
+                "CloudWAL", "CMallocTuning", "CDeadline", "CloudWALServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -26,11 +26,14 @@ struct CloudWALCommand: AsyncParsableCommand {
 protocol CloudCommand: AsyncParsableCommand {
     /// Which exit-code contract the command follows.
     static var exitKind: ExitStatus.Command { get }
+    /// Past this the process ends with the "unreachable" status, whatever it is waiting for.
+    var overallDeadline: Duration? { get }
     func execute() async throws
 }
 
 extension CloudCommand {
     static var exitKind: ExitStatus.Command { .other }
+    var overallDeadline: Duration? { nil }
 }
 
 enum Version {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CloudWAL
+import CDeadline
 import CMallocTuning
 
 #if canImport(Glibc)
@@ -44,17 +45,42 @@ if arguments.prefix(while: { $0 != "--" }).contains(where: { $0 == "-V" || $0 ==
 }
 
 let root: any AsyncParsableCommand.Type = linked ?? CloudWALCommand.self
-var parsed: (any ParsableCommand)?
-do {
-    // `serve` also reads its options from CLOUD_WAL_<OPTION> variables (a container's way).
-    var commandArguments = arguments
-    if linked == ServeCommand.self {
-        commandArguments = try ServeCommand.arguments(arguments, environment: .current())
-    } else if linked == nil, arguments.first == "serve" {
-        commandArguments = ["serve"] + (try ServeCommand.arguments(Array(arguments.dropFirst()), environment: .current()))
+
+/// Parsing: ArgumentParser's outcomes (help, usage errors) and our own validation of arguments.
+func parseCommand() -> any ParsableCommand {
+    do {
+        // `serve` also reads its options from CLOUD_WAL_<OPTION> variables (a container's way).
+        var commandArguments = arguments
+        if linked == ServeCommand.self {
+            commandArguments = try ServeCommand.arguments(arguments, environment: .current())
+        } else if linked == nil, arguments.first == "serve" {
+            commandArguments = ["serve"] + (try ServeCommand.arguments(Array(arguments.dropFirst()), environment: .current()))
+        }
+        return try root.parseAsRoot(commandArguments)
+    } catch {
+        let status = root.exitCode(for: error)
+        if status == .success {
+            print(root.fullMessage(for: error))
+            exit(0)
+        }
+        let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+        writeStandardError("\(invokedAs): \(message)")
+        exit(status == .validationFailure || FailureCategory(of: error) == .input ? ExitStatusPolicy.inputError : status.rawValue)
     }
-    let command = try root.parseAsRoot(commandArguments)
-    parsed = command
+}
+
+let command = parseCommand()
+let exitKind = (command as? any CloudCommand).map { type(of: $0).exitKind } ?? .other
+if let deadline = (command as? any CloudCommand)?.overallDeadline {
+    // Whatever the command waits for, it ends by then, as "unreachable" (restore: 255 in targeted
+    // recovery): nothing was reported as done, and leftovers are removed by the next run.
+    let seconds = deadline.components.seconds
+    let status = ExitStatus.code(for: StorageError(.unreachable, ""), command: exitKind)
+    cloudwal_arm_deadline(
+        UInt32(clamping: seconds), status,
+        "\(invokedAs): ERROR: gave up after the overall deadline of \(seconds) s (--deadline)")
+}
+do {
     // Concrete dispatch: through the existential, Swift would pick ParsableCommand's synchronous run().
     switch command {
     case let command as any CloudCommand: try await command.execute()
@@ -62,22 +88,14 @@ do {
         var other = command
         try other.run()
     }
-    exit(ExitStatus.success)
-} catch let error where ExitStatus.isMapped(error) {
-    let kind = (parsed as? any CloudCommand).map { type(of: $0).exitKind } ?? .other
-    writeStandardError("\(invokedAs): ERROR: \(error)")
-    exit(ExitStatus.code(for: error, command: kind))
+    exit(ExitStatusPolicy.success)
 } catch let exitCode as ExitCode {
     // A command that already said what it had to say and chose its status.
     exit(exitCode.rawValue)
 } catch {
-    // ArgumentParser's own outcomes: help and usage errors.
-    let status = root.exitCode(for: error)
-    if status == .success {
-        print(root.fullMessage(for: error))
-        exit(0)
-    }
-    let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-    writeStandardError("\(invokedAs): \(message)")
-    exit(status == .validationFailure ? ExitStatus.inputError : status.rawValue)
+    // Every other error, ours or not, goes through the one classification: an error nobody
+    // classified is a failure (restore: 4, or 255 in targeted recovery), never "not found".
+    let line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+    writeStandardError("\(invokedAs): ERROR: \(line)")
+    exit(ExitStatus.code(for: error, command: exitKind))
 }

@@ -2,7 +2,7 @@
 ///
 /// The kind decides the exit code (`unreachable` is the "connection failed" code 2, which a restore
 /// must never turn into "not found"); the message is one line and never contains a secret.
-public struct StorageError: Error, CustomStringConvertible, Sendable {
+public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The object (or bucket) does not exist.
         case notFound

@@ -18,7 +18,7 @@ public enum StoreFactory {
     }
 
     static func makeS3Store(bucket: String, options: CloudOptions, environment: Environment) -> S3Store {
-        let transport = AsyncHTTPClientTransport()
+        let transport = AsyncHTTPClientTransport(idleTimeout: .seconds(options.readTimeoutSeconds))
         // The AWS CLI's variables for a custom endpoint count too, so an existing setup carries over.
         let endpoint = options.endpointURL ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
         let configuration = S3Configuration(

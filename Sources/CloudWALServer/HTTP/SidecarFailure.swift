@@ -48,35 +48,38 @@ public struct SidecarFailure: Error, CustomStringConvertible, Sendable, Equatabl
         SidecarFailure(status: 503, reason: .timeout, message: "no answer within the request deadline of \(limit)")
     }
 
-    /// The one mapping from errors to answers.
+    /// The one mapping from errors to answers: the status follows the error's `FailureCategory`
+    /// (the same classification that chooses the CLI's exit status); an error nobody classified is
+    /// a 500, never a 404.
     public init(_ error: any Error) {
         switch error {
         case let failure as SidecarFailure:
             self = failure
         case let rejected as DestinationPath.Rejected:
             self.init(status: 400, reason: .invalidDestination, message: "invalid dest: \(rejected.reason)")
-        case let error as WALError:
-            self.init(walError: error)
-        case let error as StorageError:
-            self.init(walError: WALError(.storage(error.kind), error.message))
         case is CancellationError:
             self.init(status: 503, reason: .unreachable, message: "the request was cancelled (shutting down?)")
         default:
-            self.init(status: 500, reason: .internalError, message: "\(error)")
+            self.init(category: FailureCategory(of: error), message: "\(error)", isUnreadableSource: Self.isUnreadableSource(error))
         }
     }
 
-    private init(walError error: WALError) {
-        let message = error.message
-        switch error.kind {
-        case .invalidInput: self.init(status: 400, reason: .badRequest, message: message)
+    private init(category: FailureCategory, message: String, isUnreadableSource: Bool) {
+        switch category {
+        case .input: self.init(status: 400, reason: .badRequest, message: message)
         case .notFound: self.init(status: 404, reason: .notFound, message: message)
         case .conflict: self.init(status: 409, reason: .conflict, message: message)
-        case .storage(.unreachable): self.init(status: 503, reason: .unreachable, message: message)
-        case .sourceUnreadable: self.init(status: 500, reason: .sourceUnreadable, message: message)
+        case .unreachable: self.init(status: 503, reason: .unreachable, message: message)
         case .corrupt: self.init(status: 500, reason: .corrupt, message: message)
-        // A missing bucket, refused credentials, a bad request: never 404 (see the type's comment).
-        case .destinationFailed, .storage: self.init(status: 500, reason: .internalError, message: message)
+        case .localFailure where isUnreadableSource: self.init(status: 500, reason: .sourceUnreadable, message: message)
+        // A missing bucket, refused credentials, a local or remote failure: never 404 (see the type's comment).
+        case .localFailure, .denied, .remoteFailure, .internal:
+            self.init(status: 500, reason: .internalError, message: message)
         }
+    }
+
+    /// The segment to push could not be read: its own metric label, as operators look for it.
+    private static func isUnreadableSource(_ error: any Error) -> Bool {
+        (error as? WALError)?.kind == .sourceUnreadable
     }
 }

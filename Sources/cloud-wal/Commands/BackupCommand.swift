@@ -22,6 +22,8 @@ struct BackupCommand: CloudCommand {
 
     @OptionGroup var common: CommonOptions
 
+    var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
+
     @Argument(help: "URL of the archive: file:///dir, s3://bucket/path, gs://bucket/path, https://account.blob.core.windows.net/container/path")
     var destinationURL: String
 

@@ -18,6 +18,8 @@ struct BackupKeepCommand: CloudCommand {
 
     @OptionGroup var common: CommonOptions
 
+    var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
+
     @Argument(help: "URL of the archive.")
     var sourceURL: String
 

@@ -15,6 +15,8 @@ struct BackupShowCommand: CloudCommand {
 
     @OptionGroup var common: CommonOptions
 
+    var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
+
     @Argument(help: "URL of the archive.")
     var sourceURL: String
 

@@ -16,6 +16,8 @@ struct CheckWALArchiveCommand: CloudCommand {
 
     @OptionGroup var common: CommonOptions
 
+    var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
+
     @Argument(help: "URL of the archive.")
     var destinationURL: String
 

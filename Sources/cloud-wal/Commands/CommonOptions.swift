@@ -34,6 +34,11 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("read-timeout"), help: "Seconds to wait for data from S3 (default 60).")
     var readTimeout: Int = 60
 
+    @Option(
+        name: .customLong("deadline"),
+        help: "Give up after this many seconds in all, with the 'unreachable' exit status (default: 10 x --read-timeout, at least 300, for wal-archive and wal-restore; none for other commands; 0: none).")
+    var deadline: Int?
+
     @Option(name: .customLong("addressing-style"), help: "S3 addressing style: auto, virtual or path.")
     var addressingStyle: S3Configuration.AddressingStyle?
 
@@ -41,6 +46,19 @@ struct CommonOptions: ParsableArguments {
         name: [.customLong("azure-credential"), .customLong("credential")],
         help: "Azure credential: azure-cli, managed-identity or default.")
     var azureCredential: CloudOptions.AzureCredential?
+
+    func validate() throws {
+        if let deadline, deadline < 0 {
+            throw ValidationError("--deadline must be 0 (none) or a positive number of seconds")
+        }
+    }
+
+    /// The command's overall deadline: `--deadline`, else `byDefault`'s (for the WAL commands,
+    /// which PostgreSQL runs and waits for, and which must never hang).
+    func overallDeadline(byDefault: Bool) -> Duration? {
+        if let deadline { return deadline > 0 ? .seconds(deadline) : nil }
+        return byDefault ? .seconds(max(300, 10 * readTimeout)) : nil
+    }
 
     var logLevel: Logger.Level { StderrLogHandler.level(verbose: verbose, quiet: quiet) }
 

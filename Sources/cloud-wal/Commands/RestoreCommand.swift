@@ -28,6 +28,8 @@ struct RestoreCommand: CloudCommand {
 
     @OptionGroup var common: CommonOptions
 
+    var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
+
     @Argument(help: "URL of the archive.")
     var sourceURL: String
 

@@ -15,6 +15,8 @@ struct WALArchiveCommand: CloudCommand {
 
     @OptionGroup var options: ArchiveOptions
 
+    var overallDeadline: Duration? { options.common.overallDeadline(byDefault: true) }
+
     @Argument(help: "URL of the archive: file:///dir, s3://bucket/path, gs://bucket/path, https://account.blob.core.windows.net/container/path")
     var destinationURL: String
 

@@ -17,6 +17,8 @@ struct WALRestoreCommand: CloudCommand {
 
     @OptionGroup var common: CommonOptions
 
+    var overallDeadline: Duration? { common.overallDeadline(byDefault: true) }
+
     @Argument(help: "URL of the archive.")
     var sourceURL: String
 
@@ -69,7 +71,7 @@ struct WALRestoreCommand: CloudCommand {
             // PostgreSQL probes for files that do not exist yet (the next segment, a newer
             // timeline's history) as routine; that is worth a line only when asked for.
             logger.info("\(error.message)")
-            throw ExitCode(ExitStatus.failure)
+            throw ExitCode(ExitStatusPolicy.failure)
         }
     }
 }

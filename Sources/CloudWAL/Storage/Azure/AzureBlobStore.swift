@@ -69,29 +69,28 @@ public struct AzureBlobStore: ObjectStore {
     }
 
     public func get(_ key: String) async throws -> ObjectDownload {
-        let response: HTTPStreamingResponse
-        do {
-            response = try await configuration.retry.run(isRetryable: Self.isRetryable) {
-                let request = try await authorizedRequest("GET", blob: key)
-                let response = try await transport.stream(request, timeout: configuration.requestTimeout)
-                guard response.status >= 300 else { return response }
-                let collected = try await response.collected()
-                if AzureErrorResponse(collected).isRetryable { throw RetryableStatus(response: collected) }
-                throw FinalStatus(response: collected)
-            }
-        } catch let status as RetryableStatus {
-            throw error(status.response, key)
-        } catch let status as FinalStatus {
-            throw error(status.response, key)
-        } catch let error as HTTPTransportError {
-            throw unreachable(error, key)
+        let first = try await open(key)
+        guard first.status < 300 else { throw error(try await first.collected(), key) }
+        let size = first.header("Content-Length").flatMap(Int.init) ?? 0
+        let info = ObjectInfo(key: key, size: size, metadata: AzureMetadataNames.metadata(from: first.headers))
+        // Bytes flow from the socket to the decompressor; a connection cut in mid-body is resumed
+        // from where it stopped, from the same blob version only.
+        let validator = first.header("ETag")
+        let chunks = ResumingBody.stream(first: first, policy: configuration.retry, location: configuration.location(key)) {
+            offset in
+            var headers = [(name: "x-ms-range", value: "bytes=\(offset)-")]
+            if let validator { headers.append((name: "If-Match", value: validator)) }
+            return try await open(key, headers: headers)
         }
-        let head = response.head
-        let size = head.header("Content-Length").flatMap(Int.init) ?? 0
-        let info = ObjectInfo(key: key, size: size, metadata: AzureMetadataNames.metadata(from: head.headers))
-        // Bytes flow from the socket to the decompressor; a failure mid-body is "unreachable".
-        return ObjectDownload(
-            info: info, chunks: DownloadRelay.stream(response.body, location: configuration.location(key)))
+        return ObjectDownload(info: info, chunks: chunks)
+    }
+
+    private func open(_ key: String, headers: [(name: String, value: String)] = []) async throws -> HTTPStreamingResponse {
+        try await executor.stream("Azure for \(configuration.location(key))") { _ in
+            try await authorizedRequest("GET", blob: key, headers: headers)
+        } classify: { response, _ in
+            classify(response, key)
+        }
     }
 
     public func head(_ key: String) async throws -> ObjectInfo? {
@@ -225,23 +224,26 @@ public struct AzureBlobStore: ObjectStore {
         _ method: String, blob: String, query: [(String, String)] = [], headers: [(name: String, value: String)] = [],
         body: [UInt8] = [], streamedBody: StreamedBody? = nil
     ) async throws -> HTTPResponse {
-        do {
-            return try await configuration.retry.run(isRetryable: Self.isRetryable) {
-                var request = try await authorizedRequest(
-                    method, blob: blob, query: query, headers: headers, body: body, streamedBody: streamedBody)
-                request.streamedBody = streamedBody
-                let response = try await transport.send(
-                    request, timeout: configuration.requestTimeout, maxResponseBytes: Self.maxBody)
-                if response.status >= 300, AzureErrorResponse(response).isRetryable {
-                    throw RetryableStatus(response: response)
-                }
-                return response
-            }
-        } catch let status as RetryableStatus {
-            return status.response
-        } catch let error as HTTPTransportError {
-            throw unreachable(error, blob)
+        try await executor.send("Azure for \(configuration.location(blob))", maxResponseBytes: Self.maxBody) { _ in
+            var request = try await authorizedRequest(
+                method, blob: blob, query: query, headers: headers, body: body, streamedBody: streamedBody)
+            request.streamedBody = streamedBody
+            return request
+        } classify: { response, _ in
+            classify(response, blob)
         }
+    }
+
+    private var executor: RequestExecutor {
+        RequestExecutor(transport: transport, retry: configuration.retry, attemptTimeout: configuration.requestTimeout)
+    }
+
+    /// Azure's wire knowledge for the executor: `ServerBusy`, 408, 429 and 5xx are retried (after
+    /// `Retry-After` when the service gives one); every other answer is the caller's to read.
+    private func classify(_ response: HTTPResponse, _ key: String) -> ResponseDecision {
+        guard response.status >= 300 else { return .accept }
+        let answer = AzureErrorResponse(response)
+        return answer.isRetryable ? .retry(error(response, key), after: RetryAfter.parse(response)) : .accept
     }
 
     /// The request with `x-ms-version`, `x-ms-date` and the authorization, made afresh for every
@@ -271,25 +273,5 @@ public struct AzureBlobStore: ObjectStore {
 
     private func error(_ response: HTTPResponse, _ key: String) -> StorageError {
         AzureErrorResponse(response).storageError(container: container, location: configuration.location(key))
-    }
-
-    private func unreachable(_ error: HTTPTransportError, _ key: String) -> StorageError {
-        StorageError(.unreachable, "Cannot reach Azure for \(configuration.location(key)): \(error.message)")
-    }
-
-    private struct RetryableStatus: Error {
-        let response: HTTPResponse
-    }
-    private struct FinalStatus: Error {
-        let response: HTTPResponse
-    }
-
-    private static func isRetryable(_ error: any Error) -> Bool {
-        switch error {
-        case is RetryableStatus: true
-        // TLS and protocol errors will not mend themselves; refused, reset and slow connections may.
-        case let error as HTTPTransportError: error.kind != .other
-        default: false
-        }
     }
 }

@@ -4,7 +4,7 @@ enum AzureStoreFactory {
     static func makeStore(
         endpoint: String, container: String, isEmulator: Bool, options: CloudOptions, environment: Environment
     ) throws -> AzureBlobStore {
-        let transport = AsyncHTTPClientTransport()
+        let transport = AsyncHTTPClientTransport(idleTimeout: .seconds(options.readTimeoutSeconds))
         let resolved = try AzureCredentialResolver.resolve(
             urlEndpoint: endpoint, isEmulator: isEmulator, explicit: options.azureCredential, environment: environment,
             transport: transport)

@@ -66,30 +66,32 @@ public struct GCSStore: ObjectStore {
         var query = [("alt", "media")]
         if let generation = resource.generation { query.append(("generation", generation)) }
         let url = configuration.objectURL(key, query: query)
-        let response: HTTPStreamingResponse
-        do {
-            response = try await configuration.retry.run(isRetryable: Self.isRetryable) {
-                let request = HTTPRequest(method: "GET", url: url, headers: try await authorization())
-                let response = try await transport.stream(request, timeout: configuration.requestTimeout)
-                guard response.status >= 300 else { return response }
-                let collected = try await response.collected()
-                if GCSErrorResponse.isRetryable(status: collected.status) { throw RetryableStatus(response: collected) }
-                throw FinalStatus(response: collected)
-            }
-        } catch let status as RetryableStatus {
-            throw GCSErrorResponse(status.response).storageError(bucket: bucket, key: key)
-        } catch let status as FinalStatus {
-            throw GCSErrorResponse(status.response).storageError(bucket: bucket, key: key)
-        } catch let error as HTTPTransportError {
-            throw unreachable(key, error)
+        let response = try await open(key, url: url)
+        guard response.status < 300 else {
+            throw GCSErrorResponse(try await response.collected()).storageError(bucket: bucket, key: key)
         }
         var metadata = resource.metadata
         for header in response.headers where header.name.lowercased().hasPrefix("x-goog-meta-") {
             metadata[String(header.name.lowercased().dropFirst("x-goog-meta-".count))] = header.value
         }
         let info = ObjectInfo(key: key, size: resource.size, metadata: metadata)
-        // A failure mid-body is "unreachable" (retry later), never a short, apparently complete object.
-        return ObjectDownload(info: info, chunks: DownloadRelay.stream(response.body, location: "gs://\(bucket)/\(key)"))
+        // A connection cut in mid-body is resumed from where it stopped; the URL names the
+        // generation, so the rest comes from the same bytes.
+        let chunks = ResumingBody.stream(first: response, policy: configuration.retry, location: "gs://\(bucket)/\(key)") {
+            offset in
+            try await open(key, url: url, headers: [(name: "Range", value: "bytes=\(offset)-")])
+        }
+        return ObjectDownload(info: info, chunks: chunks)
+    }
+
+    private func open(_ key: String, url: String, headers: [(name: String, value: String)] = []) async throws
+        -> HTTPStreamingResponse
+    {
+        try await executor.stream("Google Cloud Storage for gs://\(bucket)/\(key)") { _ in
+            HTTPRequest(method: "GET", url: url, headers: try await authorization() + headers)
+        } classify: { response, _ in
+            classify(response, key: key)
+        }
     }
 
     public func head(_ key: String) async throws -> ObjectInfo? {
@@ -206,8 +208,9 @@ public struct GCSStore: ObjectStore {
         read: @Sendable (Int, Int) async throws -> [UInt8]
     ) async throws -> PutOutcome {
         var offset = 0
-        var failures = 0
         var probe = false
+        var machine = RetryStateMachine(
+            policy: configuration.retry, subject: "Google Cloud Storage for gs://\(bucket)/\(key)", start: .now)
         while true {
             var request = HTTPRequest(method: "PUT", url: session, headers: try await authorization())
             if probe {
@@ -218,17 +221,10 @@ public struct GCSStore: ObjectStore {
                 request.headers.append((name: "Content-Range", value: range))
                 request.body = try await read(offset, length)
             }
-            var response: HTTPResponse?
+            let outcome: RetryStateMachine.Outcome
             do {
-                response = try await transport.send(
+                let response = try await transport.send(
                     request, timeout: configuration.requestTimeout, maxResponseBytes: Self.maxBody)
-            } catch let error as HTTPTransportError where error.kind != .other {
-                response = nil
-                if failures + 1 >= configuration.retry.maxAttempts { throw unreachable(key, error) }
-            } catch let error as HTTPTransportError {
-                throw unreachable(key, error)
-            }
-            if let response {
                 switch response.status {
                 case 200, 201:
                     return .created
@@ -239,17 +235,22 @@ public struct GCSStore: ObjectStore {
                     continue
                 case 412 where options.createOnly:
                     return .alreadyExists
-                case let status where GCSErrorResponse.isRetryable(status: status):
-                    if failures + 1 >= configuration.retry.maxAttempts {
-                        throw GCSErrorResponse(response).storageError(bucket: bucket, key: key)
-                    }
                 default:
-                    throw GCSErrorResponse(response).storageError(bucket: bucket, key: key)
+                    outcome = .response(classify(response, key: key))
                 }
+            } catch let error as HTTPTransportError {
+                outcome = .transportFailure(error)
             }
-            failures += 1
-            try await Task.sleep(for: configuration.retry.delay(afterAttempt: failures))
-            probe = true
+            switch machine.record(outcome, at: .now, jitter: Double.random(in: 0...1)) {
+            case .accept:
+                throw StorageError(.failed, "Google Cloud Storage refused a piece of gs://\(bucket)/\(key)")
+            case .fail(let error):
+                throw error
+            case .retry(let pause):
+                try await Task.sleep(for: pause)
+                // Ask the session how much it kept before sending more.
+                probe = true
+            }
         }
     }
 
@@ -289,46 +290,29 @@ public struct GCSStore: ObjectStore {
         _ method: String, _ url: String, key: String, headers: [(name: String, value: String)] = [],
         body: [UInt8] = [], streamedBody: StreamedBody? = nil
     ) async throws -> HTTPResponse {
-        do {
-            return try await configuration.retry.run(isRetryable: Self.isRetryable) {
-                var request = HTTPRequest(
-                    method: method, url: url, headers: try await authorization() + headers, body: body)
-                request.streamedBody = streamedBody
-                let response = try await transport.send(
-                    request, timeout: configuration.requestTimeout, maxResponseBytes: Self.maxBody)
-                if GCSErrorResponse.isRetryable(status: response.status) { throw RetryableStatus(response: response) }
-                return response
-            }
-        } catch let status as RetryableStatus {
-            return status.response
-        } catch let error as HTTPTransportError {
-            throw unreachable(key, error)
+        try await executor.send("Google Cloud Storage for gs://\(bucket)/\(key)", maxResponseBytes: Self.maxBody) { _ in
+            var request = HTTPRequest(method: method, url: url, headers: try await authorization() + headers, body: body)
+            request.streamedBody = streamedBody
+            return request
+        } classify: { response, _ in
+            classify(response, key: key)
         }
+    }
+
+    private var executor: RequestExecutor {
+        RequestExecutor(transport: transport, retry: configuration.retry, attemptTimeout: configuration.requestTimeout)
+    }
+
+    /// Google's wire knowledge for the executor: 408, 429 and 5xx are retried; every other answer
+    /// is the caller's to read.
+    private func classify(_ response: HTTPResponse, key: String) -> ResponseDecision {
+        guard GCSErrorResponse.isRetryable(status: response.status) else { return .accept }
+        return .retry(GCSErrorResponse(response).storageError(bucket: bucket, key: key), after: RetryAfter.parse(response))
     }
 
     /// A 404 on the bucket's own resources means the bucket is missing.
     private func bucketError(_ response: HTTPResponse, key: String) -> StorageError {
         if response.status == 404 { return StorageError(.notFound, "Bucket \(bucket) does not exist") }
         return GCSErrorResponse(response).storageError(bucket: bucket, key: key)
-    }
-
-    private func unreachable(_ key: String, _ error: HTTPTransportError) -> StorageError {
-        StorageError(.unreachable, "Cannot reach Google Cloud Storage for gs://\(bucket)/\(key): \(error.message)")
-    }
-
-    private struct RetryableStatus: Error {
-        let response: HTTPResponse
-    }
-    private struct FinalStatus: Error {
-        let response: HTTPResponse
-    }
-
-    private static func isRetryable(_ error: any Error) -> Bool {
-        switch error {
-        case is RetryableStatus: true
-        // TLS and protocol errors will not mend themselves; refused, reset and slow connections may.
-        case let error as HTTPTransportError: error.kind != .other
-        default: false
-        }
     }
 }

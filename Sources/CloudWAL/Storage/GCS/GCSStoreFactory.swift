@@ -3,7 +3,7 @@ extension StoreFactory {
     /// clients (and so barman-cloud) do; `--endpoint-url` picks another endpoint but keeps the
     /// credentials; otherwise it is Google with the standard credential chain.
     static func makeGCSStore(bucket: String, options: CloudOptions, environment: Environment) throws -> GCSStore {
-        let transport = AsyncHTTPClientTransport()
+        let transport = AsyncHTTPClientTransport(idleTimeout: .seconds(options.readTimeoutSeconds))
         let endpoint = environment["STORAGE_EMULATOR_HOST"] ?? options.endpointURL ?? GCSConfiguration.defaultEndpoint
         let configuration = GCSConfiguration(
             bucket: bucket, endpoint: endpoint, kmsKeyName: options.kmsKeyName,

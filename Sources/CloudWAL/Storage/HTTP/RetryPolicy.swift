@@ -21,13 +21,16 @@ public struct RetryPolicy: Sendable {
     /// No retries at all (tests of single-shot behaviour, `-t`).
     public static let none = RetryPolicy(maxAttempts: 1)
 
-    /// The pause before attempt `attempt + 1` (attempt counts from 1): uniformly random up to
-    /// `min(maxDelay, baseDelay * 2^(attempt-1))`, so concurrent archivers do not retry in step.
+    /// The longest pause before attempt `attempt + 1` (attempt counts from 1):
+    /// `min(maxDelay, baseDelay * 2^(attempt-1))`.
+    public func delayCeiling(afterAttempt attempt: Int) -> Duration {
+        min(maxDelay, baseDelay * (1 << min(max(attempt - 1, 0), 20)))
+    }
+
+    /// The pause before attempt `attempt + 1`: uniformly random up to the ceiling, so concurrent
+    /// archivers do not retry in step.
     public func delay(afterAttempt attempt: Int) -> Duration {
-        let exponent = min(attempt - 1, 20)
-        let ceiling = min(maxDelay, baseDelay * (1 << exponent))
-        let ceilingNanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-        return .nanoseconds(Int64.random(in: 0...max(ceilingNanos, 1)))
+        delayCeiling(afterAttempt: attempt) * Double.random(in: 0...1)
     }
 
     /// Runs `operation`, retrying while it throws an error `isRetryable` accepts.

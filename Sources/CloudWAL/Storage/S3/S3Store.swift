@@ -73,34 +73,30 @@ public struct S3Store: ObjectStore {
     }
 
     public func get(_ key: String) async throws -> ObjectDownload {
-        var region = configuration.region
-        let response: HTTPStreamingResponse
-        do {
-            response = try await configuration.retry.run(isRetryable: Self.isRetryable) {
-                let request = try await signedRequest("GET", key: key, region: region)
-                let response = try await transport.stream(request, timeout: configuration.requestTimeout)
-                guard response.status >= 300 else { return response }
-                let collected = try await response.collected()
-                let error = S3ErrorResponse(collected)
-                if error.isWrongRegion, let bucketRegion = error.bucketRegion, bucketRegion != region {
-                    region = bucketRegion
-                    throw RegionRedirect()
-                }
-                throw error.isRetryable ? RetryableStatus(response: collected) : FinalStatus(error: error)
-            }
-        } catch let status as RetryableStatus {
-            throw S3ErrorResponse(status.response).storageError(bucket: bucket, key: key)
-        } catch let status as FinalStatus {
-            throw status.error.storageError(bucket: bucket, key: key)
-        } catch let error as HTTPTransportError {
-            throw StorageError(.unreachable, "Cannot reach S3 for s3://\(bucket)/\(key): \(error.message)")
+        let location = "s3://\(bucket)/\(key)"
+        let first = try await open(key)
+        guard first.status < 300 else {
+            throw S3ErrorResponse(try await first.collected()).storageError(bucket: bucket, key: key)
         }
-        let head = response.head
-        let size = head.header("Content-Length").flatMap(Int.init) ?? 0
-        let info = ObjectInfo(key: key, size: size, metadata: Self.userMetadata(head))
-        // Bytes go straight from the socket to the decompressor and the file: a failure mid-body
-        // is "unreachable" (retry later), never a short, apparently complete object.
-        return ObjectDownload(info: info, chunks: DownloadRelay.stream(response.body, location: "s3://\(bucket)/\(key)"))
+        let size = first.header("Content-Length").flatMap(Int.init) ?? 0
+        let info = ObjectInfo(key: key, size: size, metadata: Self.userMetadata(first.head))
+        // Bytes go straight from the socket to the decompressor and the file; a connection cut in
+        // mid-body is resumed from where it stopped, from the same object version only.
+        let validator = first.header("ETag")
+        let chunks = ResumingBody.stream(first: first, policy: configuration.retry, location: location) { offset in
+            var headers = [(name: "Range", value: "bytes=\(offset)-")]
+            if let validator { headers.append((name: "If-Match", value: validator)) }
+            return try await open(key, headers: headers)
+        }
+        return ObjectDownload(info: info, chunks: chunks)
+    }
+
+    private func open(_ key: String, headers: [(name: String, value: String)] = []) async throws -> HTTPStreamingResponse {
+        try await executor.stream("S3 for s3://\(bucket)/\(key)") { attempt in
+            try await signedRequest("GET", key: key, region: attempt.region ?? configuration.region, headers: headers)
+        } classify: { response, attempt in
+            classify(response, attempt: attempt, key: key)
+        }
     }
 
     public func head(_ key: String) async throws -> ObjectInfo? {
@@ -185,30 +181,33 @@ public struct S3Store: ObjectStore {
         body: [UInt8] = [], streamedBody: StreamedBody? = nil, payloadHash: String? = nil
     ) async throws -> HTTPResponse {
         let hash = payloadHash ?? SHA256.hash(data: body).hexString
-        var region = configuration.region
-        do {
-            return try await configuration.retry.run(isRetryable: Self.isRetryable) {
-                var request = try await signedRequest(
-                    method, key: key, region: region, query: query, headers: headers, body: body, payloadHash: hash)
-                request.streamedBody = streamedBody
-                let response = try await transport.send(
-                    request, timeout: configuration.requestTimeout, maxResponseBytes: Self.maxBody)
-                if response.status >= 300 {
-                    let error = S3ErrorResponse(response)
-                    if error.isWrongRegion, let bucketRegion = error.bucketRegion, bucketRegion != region {
-                        // Follow the bucket to its region once: the retry signs for the right one.
-                        region = bucketRegion
-                        throw RegionRedirect()
-                    }
-                    if error.isRetryable { throw RetryableStatus(response: response) }
-                }
-                return response
-            }
-        } catch let status as RetryableStatus {
-            return status.response
-        } catch let error as HTTPTransportError {
-            throw StorageError(.unreachable, "Cannot reach S3 for s3://\(bucket)/\(key): \(error.message)")
+        return try await executor.send("S3 for s3://\(bucket)/\(key)", maxResponseBytes: Self.maxBody) { attempt in
+            var request = try await signedRequest(
+                method, key: key, region: attempt.region ?? configuration.region, query: query, headers: headers,
+                body: body, payloadHash: hash)
+            request.streamedBody = streamedBody
+            return request
+        } classify: { response, attempt in
+            classify(response, attempt: attempt, key: key)
         }
+    }
+
+    private var executor: RequestExecutor {
+        RequestExecutor(transport: transport, retry: configuration.retry, attemptTimeout: configuration.requestTimeout)
+    }
+
+    /// S3's wire knowledge for the executor: throttling and 5xx are retried, a bucket found in
+    /// another region is followed there once; every other answer is the caller's to read.
+    private func classify(_ response: HTTPResponse, attempt: RequestExecutor.Attempt, key: String) -> ResponseDecision {
+        guard response.status >= 300 else { return .accept }
+        let error = S3ErrorResponse(response)
+        if error.isWrongRegion, let bucketRegion = error.bucketRegion, bucketRegion != (attempt.region ?? configuration.region) {
+            return .redirect(region: bucketRegion)
+        }
+        if error.isRetryable {
+            return .retry(error.storageError(bucket: bucket, key: key), after: RetryAfter.parse(response))
+        }
+        return .accept
     }
 
     private func signedRequest(
@@ -227,24 +226,6 @@ public struct S3Store: ObjectStore {
         var copy = configuration
         copy.region = region
         return copy
-    }
-
-    private struct RegionRedirect: Error {}
-    private struct RetryableStatus: Error {
-        let response: HTTPResponse
-    }
-    private struct FinalStatus: Error {
-        let error: S3ErrorResponse
-    }
-
-
-    private static func isRetryable(_ error: any Error) -> Bool {
-        switch error {
-        case is RegionRedirect, is RetryableStatus: true
-        // TLS and protocol errors will not mend themselves; refused, reset and slow connections may.
-        case let error as HTTPTransportError: error.kind != .other
-        default: false
-        }
     }
 
     /// `x-amz-meta-*` headers without their prefix.

@@ -1,0 +1,74 @@
+// The categories of the library's own errors. Kept in one file so the whole classification can be
+// read (and reviewed) at once; each error type still states its category itself.
+
+extension WALError: CategorizedError {
+    public var category: FailureCategory {
+        switch kind {
+        case .invalidInput: .input
+        case .sourceUnreadable, .destinationFailed: .localFailure
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .corrupt: .corrupt
+        case .storage(let kind): kind.category
+        }
+    }
+}
+
+extension StorageError.Kind {
+    /// A storage-level absence that reaches the top (a missing bucket, an object listed a moment
+    /// ago and gone) is not "the WAL file is not archived": only the restorer, after looking, says
+    /// that (`WALError.notFound`). So it is a remote failure, which a restore reports as 4, not 1.
+    public var category: FailureCategory {
+        switch self {
+        case .notFound, .failed: .remoteFailure
+        case .unreachable: .unreachable
+        case .accessDenied: .denied
+        case .invalidRequest: .input
+        }
+    }
+}
+
+extension StorageError: CategorizedError {
+    public var category: FailureCategory { kind.category }
+}
+
+extension BackupError: CategorizedError {
+    public var category: FailureCategory {
+        switch kind {
+        case .invalidInput: .input
+        case .notFound: .notFound
+        case .corrupt: .corrupt
+        case .database: .remoteFailure
+        case .localIO: .localFailure
+        case .refused: .conflict
+        }
+    }
+}
+
+extension HTTPTransportError: CategorizedError {
+    public var category: FailureCategory { kind == .other ? .remoteFailure : .unreachable }
+}
+
+extension CompressionError: CategorizedError {
+    /// Raised while decoding stored bytes (or encoding them): what was read is not what was written.
+    public var category: FailureCategory { .corrupt }
+}
+
+extension TarError: CategorizedError {
+    public var category: FailureCategory { .corrupt }
+}
+
+extension PythonLiteralError: CategorizedError {
+    /// A `backup.info` that does not parse.
+    public var category: FailureCategory { .corrupt }
+}
+
+extension SystemError: CategorizedError {
+    public var category: FailureCategory { .localFailure }
+}
+
+extension TimestampError: CategorizedError {
+    /// The commands turn a time the user gave into an input error themselves; one that reaches the
+    /// top came from PostgreSQL's or a catalog's text.
+    public var category: FailureCategory { .remoteFailure }
+}
