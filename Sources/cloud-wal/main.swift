@@ -58,15 +58,21 @@ func parseCommand() -> any ParsableCommand {
         }
         return try root.parseAsRoot(commandArguments)
     } catch {
-        let status = root.exitCode(for: error)
-        if status == .success {
-            print(root.fullMessage(for: error))
-            exit(0)
-        }
-        let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-        writeStandardError("\(invokedAs): \(message)")
-        exit(status == .validationFailure || FailureCategory(of: error) == .input ? ExitStatusPolicy.inputError : status.rawValue)
+        exitForParserOutcome(error)
     }
+}
+
+/// Help, usage errors and failed validation: help exits 0, every refusal 3 (barman-cloud's
+/// contract, where ArgumentParser would use 64).
+func exitForParserOutcome(_ error: any Error) -> Never {
+    let status = root.exitCode(for: error)
+    if status == .success {
+        print(root.fullMessage(for: error))
+        exit(0)
+    }
+    let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+    writeStandardError("\(invokedAs): \(message)")
+    exit(status == .validationFailure ? ExitStatusPolicy.inputError : status.rawValue)
 }
 
 let command = parseCommand()
@@ -85,8 +91,9 @@ do {
     switch command {
     case let command as any CloudCommand: try await command.execute()
     default:
+        // ArgumentParser's own commands (help): their outcomes are parser outcomes.
         var other = command
-        try other.run()
+        do { try other.run() } catch { exitForParserOutcome(error) }
     }
     exit(ExitStatusPolicy.success)
 } catch let exitCode as ExitCode {
