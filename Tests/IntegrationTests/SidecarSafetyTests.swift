@@ -170,8 +170,9 @@ struct SidecarSafetyTests {
         for name in names { try fixture.segment(name) }
         let shared = Self.name(100)
         try fixture.segment(shared, size: 16 << 20)
-        try await withSidecar(binary: binary, arguments: [fixture.url, Self.server, "--lz4"],
-                              environment: ["PGDATA": fixture.data, "CLOUD_WAL_TOKEN": Self.token]) { sidecar in
+        // 80 connections at once: above the default cap of 64, which would answer the excess 503.
+        let env = ["PGDATA": fixture.data, "CLOUD_WAL_TOKEN": Self.token, "CLOUD_WAL_MAX_CONNECTIONS": "100"]
+        try await withSidecar(binary: binary, arguments: [fixture.url, Self.server, "--lz4"], environment: env) { sidecar in
             let statuses = try await withThrowingTaskGroup(of: (String, Int).self) { group in
                 for name in names {
                     group.addTask { (name, try await sidecar.call("/wal-push/\(name)").status) }
