@@ -37,9 +37,14 @@ ARG PG_GID=999
 RUN groupadd --system --gid "${PG_GID}" postgres \
  && useradd --system --uid "${PG_UID}" --gid postgres --home-dir /var/lib/postgresql --no-create-home postgres
 COPY --from=build /out/ /
+# The UNIX socket's directory, private to PostgreSQL's uid (a volume mounted here starts as this).
+RUN mkdir -p /run/cloud-wal && chown postgres:postgres /run/cloud-wal && chmod 0700 /run/cloud-wal
 USER postgres
+# Without a token the sidecar serves only this 0600 socket (and /ping over TCP); set
+# CLOUD_WAL_TOKEN_FILE to serve the WAL-E style URLs over TCP as well.
 ENV PGDATA=/var/lib/postgresql/data \
-    WALE_LISTEN_PORT=8080
+    WALE_LISTEN_PORT=8080 \
+    CLOUD_WAL_LISTEN_SOCKET=/run/cloud-wal/sock
 EXPOSE 8080
 # /ping needs no token, so the check works whatever the configuration.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

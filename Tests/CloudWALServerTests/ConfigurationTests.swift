@@ -90,6 +90,27 @@ struct ConfigurationTests {
         #expect(throws: WALError.self) { try SidecarEnvironment.settings(environment: Environment(["WALE_LISTEN_PORT": "http"])) }
     }
 
+    @Test func connectionLimitsAndTheSocketComeFromTheEnvironment() throws {
+        let defaults = try SidecarEnvironment.settings(environment: Environment([:]))
+        #expect(defaults.limits == ConnectionLimits(idleTimeout: .seconds(60), headerTimeout: .seconds(10), maxConnections: 64))
+        #expect(defaults.socketPath == nil)
+        let env = Environment([
+            "CLOUD_WAL_IDLE_TIMEOUT": "7", "CLOUD_WAL_HEADER_TIMEOUT": "3", "CLOUD_WAL_MAX_CONNECTIONS": "5",
+            "CLOUD_WAL_LISTEN_SOCKET": "/run/cw/sock",
+        ])
+        let configured = try SidecarEnvironment.settings(environment: env)
+        #expect(configured.limits == ConnectionLimits(idleTimeout: .seconds(7), headerTimeout: .seconds(3), maxConnections: 5))
+        #expect(configured.socketPath == "/run/cw/sock")
+        #expect(try SidecarEnvironment.settings(environment: env, listenSocket: "/other").socketPath == "/other")
+        for (variable, value) in [
+            ("CLOUD_WAL_IDLE_TIMEOUT", "0"), ("CLOUD_WAL_HEADER_TIMEOUT", "-1"), ("CLOUD_WAL_MAX_CONNECTIONS", "many"),
+            ("CLOUD_WAL_REQUEST_TIMEOUT", "1.5"),
+        ] {
+            let error = #expect(throws: WALError.self) { try SidecarEnvironment.settings(environment: Environment([variable: value])) }
+            #expect(error?.message.contains(variable) == true)
+        }
+    }
+
     @Test func tokenFromFileTrimmedAndNeverBoth() throws {
         let path = NSTemporaryDirectory() + "cloudwal-token-" + UUID().uuidString
         try "from-file\n".write(toFile: path, atomically: true, encoding: .utf8)
@@ -114,21 +135,53 @@ struct ConfigurationTests {
         #expect(SidecarSettings(dataDirectory: directory + "/missing").ownershipWarning(effectiveUID: 12345) == nil)
     }
 
-    @Test func beyondLoopbackATokenIsRequiredUnlessWaived() throws {
-        var settings = SidecarSettings(listenAddress: "0.0.0.0", listenPort: 8080)
-        let refused = #expect(throws: SidecarFailure.self) { try settings.validate() }
-        #expect(refused?.message.contains("CLOUD_WAL_ALLOW_UNAUTHENTICATED") == true)
-        settings.allowUnauthenticated = true
-        #expect(try settings.validate().count == 1, "opting out is allowed, with a warning")
-        settings.allowUnauthenticated = false
-        settings.token = BearerToken("t")
-        #expect(try settings.validate().isEmpty)
+    /// Loopback is not private (other users, other containers of the pod), so the token is
+    /// required on every address unless a UNIX socket serves instead or the operator opted out.
+    @Test func aTokenIsRequiredUnlessASocketServesOrItIsWaived() throws {
+        for address in ["0.0.0.0", "127.0.0.1", "::1", "localhost"] {
+            var settings = SidecarSettings(listenAddress: address, listenPort: 8080)
+            let refused = #expect(throws: SidecarFailure.self) { try settings.validate() }
+            #expect(refused?.message.contains("CLOUD_WAL_TOKEN") == true)
+            #expect(refused?.message.contains("CLOUD_WAL_LISTEN_SOCKET") == true)
+            #expect(refused?.message.contains("CLOUD_WAL_ALLOW_UNAUTHENTICATED") == true)
+            settings.allowUnauthenticated = true
+            #expect(try settings.validate().count == 1, "opting out is allowed, with a warning")
+            settings.allowUnauthenticated = false
+            settings.token = BearerToken("t")
+            #expect(try settings.validate().isEmpty)
+            settings.token = nil
+            settings.socketPath = "/run/cloud-wal/sock"
+            #expect(try settings.validate().isEmpty, "the socket needs no token; TCP then serves only /ping")
+        }
+        var limits = SidecarSettings(listenAddress: "127.0.0.1", listenPort: 1, token: BearerToken("t"))
+        limits.limits.maxConnections = 0
+        #expect(throws: SidecarFailure.self) { try limits.validate() }
         for loopback in ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"] {
             #expect(SidecarSettings(listenAddress: loopback).isLoopback, "\(loopback)")
-            #expect(try SidecarSettings(listenAddress: loopback, listenPort: 1).validate().isEmpty)
         }
         for open in ["0.0.0.0", "10.0.0.1", "::", "127.0.0.1.nip.io", "128.0.0.1"] {
             #expect(!SidecarSettings(listenAddress: open).isLoopback, "\(open)")
         }
+    }
+
+    @Test func aSocketPathIsRefusedWhereOthersCouldReplaceIt() throws {
+        let fm = FileManager.default
+        let directory = NSTemporaryDirectory() + "cloudwal-sock-" + UUID().uuidString
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: directory) }
+        #expect(throws: WALError.self) { try UnixSocketFile(path: "relative.sock") }
+        #expect(throws: WALError.self) { try UnixSocketFile(path: directory + "/missing/s.sock") }
+        #expect(throws: WALError.self) { try UnixSocketFile(path: "/" + String(repeating: "d", count: 120) + "/s") }
+        #expect(try UnixSocketFile(path: directory + "/s.sock").path == directory + "/s.sock")
+        // A regular file (or anything but a socket) at the path is never replaced.
+        try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/file"))
+        let notSocket = #expect(throws: WALError.self) { try UnixSocketFile(path: directory + "/file") }
+        #expect(notSocket?.message.contains("not a socket") == true)
+        // World-writable without the sticky bit: refused; with it (like /tmp): fine.
+        try fm.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory)
+        let open = #expect(throws: WALError.self) { try UnixSocketFile(path: directory + "/s.sock") }
+        #expect(open?.message.contains("sticky") == true)
+        try fm.setAttributes([.posixPermissions: 0o1777], ofItemAtPath: directory)
+        #expect(try UnixSocketFile(path: directory + "/s.sock").path == directory + "/s.sock")
     }
 }

@@ -30,56 +30,60 @@ struct RequestValidationTests {
 
     // MARK: - dest
 
-    /// A PGDATA with pg_wal, a symlink escaping to a sibling directory, and one staying inside.
-    struct Layout {
-        let root: String
-        var data: String { root + "/data" }
-        var outside: String { root + "/outside" }
+    static let segment = "000000010000000000000001"
+    static let rules = DestinationPath.Rules(dataDirectory: "/srv/pg/data/", walDirectory: "/mnt/wal")
+    static var wal: WALFileName { WALFileName(segment)! }
 
-        init() throws {
-            root = NSTemporaryDirectory() + "cloudwal-dest-" + UUID().uuidString
-            let fm = FileManager.default
-            try fm.createDirectory(atPath: root + "/data/pg_wal", withIntermediateDirectories: true)
-            try fm.createDirectory(atPath: root + "/outside", withIntermediateDirectories: true)
-            try fm.createDirectory(atPath: root + "/waldisk", withIntermediateDirectories: true)
-            try fm.createSymbolicLink(atPath: root + "/data/escape", withDestinationPath: root + "/outside")
-            try fm.createSymbolicLink(atPath: root + "/data/inside", withDestinationPath: "pg_wal")
-            try fm.createSymbolicLink(atPath: root + "/data/waldir", withDestinationPath: root + "/waldisk")
-        }
-
-        func remove() { try? FileManager.default.removeItem(atPath: root) }
-    }
-
-    @Test func destInsidePGDATAResolvesToTheRealDirectory() throws {
-        let layout = try Layout()
-        defer { layout.remove() }
-        let real = URL(fileURLWithPath: layout.data).resolvingSymlinksInPath().path
-        #expect(try DestinationPath.resolve("pg_wal/RECOVERYXLOG", inside: layout.data) == real + "/pg_wal/RECOVERYXLOG")
-        #expect(try DestinationPath.resolve("RECOVERYHISTORY", inside: layout.data) == real + "/RECOVERYHISTORY")
-        #expect(try DestinationPath.resolve("inside/X", inside: layout.data) == real + "/pg_wal/X")
+    @Test(arguments: [
+        ("pg_wal/RECOVERYXLOG", "RECOVERYXLOG"), ("pg_wal/RECOVERYHISTORY", "RECOVERYHISTORY"),
+        ("pg_wal/\(segment)", segment), ("/srv/pg/data/pg_wal/RECOVERYXLOG", "RECOVERYXLOG"),
+        ("/mnt/wal/RECOVERYXLOG", "RECOVERYXLOG"), ("/mnt/wal/\(segment)", segment),
+    ])
+    func destInTheWALDirectoryIsAccepted(dest: String, name: String) throws {
+        #expect(try DestinationPath.fileName(dest, fetching: Self.wal, rules: Self.rules) == name)
     }
 
     @Test(arguments: [
-        ("", "empty"), ("/etc/passwd", "relative"), ("../outside/x", "'..'"), ("pg_wal/../../outside/x", "'..'"),
-        ("./pg_wal/x", "'.'"), ("pg_wal//x", "empty"), ("escape/x", "outside PGDATA"), ("missing/x", "does not exist"),
-        ("pg_wal/", "empty"),
+        "", "RECOVERYXLOG", "pg_wal", "pg_wal/", "global/pg_control", "postgresql.conf", "pg_wal/../global/pg_control",
+        "../pg_wal/RECOVERYXLOG", "./pg_wal/RECOVERYXLOG", "pg_wal//RECOVERYXLOG", "pg_wal/./RECOVERYXLOG",
+        "pg_wal/archive_status/RECOVERYXLOG", "pg_wal/x", "pg_wal/recoveryxlog", "pg_wal/RECOVERYXLOG ",
+        "pg_wal/RECOVERYXLOG\u{0}", "pg_wal\\RECOVERYXLOG", "pg_wal/%2e%2e", "pg_wal%2FRECOVERYXLOG",
+        "/etc/passwd", "/srv/pg/data/global/pg_control", "/srv/pg/data/pg_wal/../global/pg_control",
+        "/srv/pg/data/RECOVERYXLOG", "/mnt/wal/../etc/RECOVERYXLOG", "/mnt/wal/sub/RECOVERYXLOG",
+        "/mnt/wal//RECOVERYXLOG", "pg_wal/000000010000000000000002", "pg_wal/00000002.history",
+        "pg_wal/\(segment).partial", "pg_wal/.\(segment)", "pg_xlog/RECOVERYXLOG",
+        "pg_wal/" + String(repeating: "A", count: 5000), String(repeating: "pg_wal/", count: 2000) + "RECOVERYXLOG",
     ])
-    func destEscapesAreRejected(dest: String, reason: String) throws {
-        let layout = try Layout()
-        defer { layout.remove() }
-        let error = #expect(throws: DestinationPath.Rejected.self) {
-            try DestinationPath.resolve(dest, inside: layout.data)
+    func everythingElseIsRefused(dest: String) {
+        #expect(throws: DestinationPath.Rejected.self, "\(dest.debugDescription.prefix(80))") {
+            try DestinationPath.fileName(dest, fetching: Self.wal, rules: Self.rules)
         }
-        #expect(error?.reason.contains(reason) == true, "\(dest): \(error?.reason ?? "-")")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: layout.outside).isEmpty)
     }
 
-    @Test func aWALDirectoryOnAnotherVolumeIsAllowedOnlyWhenConfigured() throws {
-        let layout = try Layout()
-        defer { layout.remove() }
-        #expect(throws: DestinationPath.Rejected.self) { try DestinationPath.resolve("waldir/X", inside: layout.data) }
-        let resolved = try DestinationPath.resolve("waldir/X", inside: layout.data, walDirectory: layout.root + "/waldisk")
-        #expect(resolved.hasSuffix("/waldisk/X"))
+    @Test func refusalsNeverEchoTheInput() {
+        let secret = "pg_wal/../../x-SECRETISH-" + String(repeating: "y", count: 50)
+        let error = #expect(throws: DestinationPath.Rejected.self) {
+            try DestinationPath.fileName(secret, fetching: Self.wal, rules: Self.rules)
+        }
+        #expect(error?.reason.contains("SECRETISH") == false)
+        #expect(error?.reason.contains("\n") == false)
+    }
+
+    /// Swift's `==` on strings is canonical equivalence: "A\u{30A}" equals "\u{C5}". The check
+    /// compares bytes, so only the exact spelling of a directory passes.
+    @Test func canonicallyEquivalentSpellingsAreRefused() throws {
+        let rules = DestinationPath.Rules(dataDirectory: "/data", walDirectory: "/srv/\u{C5}wal")
+        #expect(try DestinationPath.fileName("/srv/\u{C5}wal/RECOVERYXLOG", fetching: Self.wal, rules: rules) == "RECOVERYXLOG")
+        #expect(throws: DestinationPath.Rejected.self) {
+            try DestinationPath.fileName("/srv/A\u{30A}wal/RECOVERYXLOG", fetching: Self.wal, rules: rules)
+        }
+    }
+
+    @Test func aResolvedSpellingOfTheWALDirectoryIsAccepted() throws {
+        let rules = DestinationPath.Rules(
+            dataDirectory: "/data", walDirectory: "/data/pg_wal", resolvedSpellings: ["/volumes/wal/"])
+        #expect(rules.directories == ["pg_wal", "/data/pg_wal", "/volumes/wal"])
+        #expect(try DestinationPath.fileName("/volumes/wal/RECOVERYXLOG", fetching: Self.wal, rules: rules) == "RECOVERYXLOG")
     }
 
     // MARK: - token

@@ -77,9 +77,10 @@ struct RouteTests {
 
     func app(_ fixture: Fixture, _ operations: StubOperations, token: String? = nil, runner: (any BaseBackupRunner)? = nil,
              timeout: Duration = .seconds(30)) -> (some ApplicationProtocol, SidecarRoutes) {
+        // Without a token, the operator's explicit opt-out (these tests are about the routes).
         let settings = SidecarSettings(
             listenAddress: "127.0.0.1", listenPort: 1, dataDirectory: fixture.data, token: token.flatMap(BearerToken.init),
-            requestTimeout: timeout, spoolDirectory: fixture.spool)
+            allowUnauthenticated: token == nil, requestTimeout: timeout, spoolDirectory: fixture.spool)
         let routes = SidecarRoutes(settings: settings, operations: operations, backupRunner: runner, logger: logger)
         return (Application(router: routes.router(), logger: logger), routes)
     }
@@ -140,6 +141,9 @@ struct RouteTests {
         "/wal-push/foo", "/wal-push/..%2F..%2Fetc%2Fpasswd", "/wal-fetch/postgresql.conf",
         "/wal-fetch/\(segment)?dest=/etc/passwd", "/wal-fetch/\(segment)?dest=../escape",
         "/wal-fetch/\(segment)?dest=pg_wal/../../escape", "/wal-fetch/\(segment)?dest=nodir/x",
+        "/wal-fetch/\(segment)?dest=global/pg_control", "/wal-fetch/\(segment)?dest=pg_wal",
+        "/wal-fetch/\(segment)?dest=pg_wal/RECOVERYXLOG&dest=pg_wal/RECOVERYHISTORY",
+        "/wal-fetch/\(segment)?dest=pg_wal/000000010000000000000002",
     ])
     func badRequestsAre400AndTouchNothing(uri: String) async throws {
         let fixture = try Fixture()
@@ -181,6 +185,89 @@ struct RouteTests {
         }
         #expect(!FileManager.default.fileExists(atPath: fixture.data + "/pg_wal/X"))
         #expect(await ops.pushes == [Self.segment])
+    }
+
+    /// What is already at `dest` decides: nothing or an old RECOVERYXLOG is fine, anything
+    /// else (a symlink, a directory, a FIFO, an existing WAL file) is 409 and left as it was.
+    @Test func destReplacesOnlyAPreviousScratchFile() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let fm = FileManager.default
+        let wal = fixture.data + "/pg_wal"
+        try Data("old".utf8).write(to: URL(fileURLWithPath: wal + "/RECOVERYXLOG"))
+        try fm.createSymbolicLink(atPath: wal + "/RECOVERYHISTORY", withDestinationPath: fixture.data + "/target")
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: fixture.data + "/target"))
+        try fm.createDirectory(atPath: wal + "/" + Self.segment, withIntermediateDirectories: false)
+        let existing = "000000010000000000000002"
+        try Data("live segment".utf8).write(to: URL(fileURLWithPath: wal + "/" + existing))
+        let ops = StubOperations()
+        let (app, _) = app(fixture, ops)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/wal-fetch/\(Self.segment)?dest=pg_wal/RECOVERYXLOG", method: .get) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/wal-fetch/\(Self.segment)?dest=pg_wal/RECOVERYHISTORY", method: .get) { response in
+                #expect(response.status == .conflict)
+                #expect(String(buffer: response.body).contains("symlink"))
+            }
+            try await client.execute(uri: "/wal-fetch/\(Self.segment)?dest=pg_wal/\(Self.segment)", method: .get) { response in
+                #expect(response.status == .conflict)
+                #expect(String(buffer: response.body).contains("directory"))
+            }
+            try await client.execute(uri: "/wal-fetch/\(existing)?dest=pg_wal/\(existing)", method: .get) { response in
+                #expect(response.status == .conflict)
+                #expect(String(buffer: response.body).contains("never replaced"))
+            }
+        }
+        #expect(fm.contents(atPath: wal + "/RECOVERYXLOG") == Data("segment-bytes".utf8))
+        #expect(try fm.destinationOfSymbolicLink(atPath: wal + "/RECOVERYHISTORY") == fixture.data + "/target")
+        #expect(fm.contents(atPath: fixture.data + "/target") == Data("keep".utf8))
+        #expect(fm.contents(atPath: wal + "/" + existing) == Data("live segment".utf8))
+        // Refused before anything was fetched; no temporary file left behind.
+        #expect(await ops.fetches.count == 1)
+        #expect(try fm.contentsOfDirectory(atPath: wal).filter { $0.hasPrefix(".") }.isEmpty)
+        #expect(try fm.contentsOfDirectory(atPath: fixture.spool).isEmpty)
+    }
+
+    @Test func withoutATokenOrOptOutTCPServesOnlyPing() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let ops = StubOperations()
+        let settings = SidecarSettings(
+            listenAddress: "127.0.0.1", listenPort: 1, socketPath: "/run/cloud-wal.sock", dataDirectory: fixture.data,
+            spoolDirectory: fixture.spool)
+        let routes = SidecarRoutes(settings: settings, operations: ops, backupRunner: nil, logger: logger)
+        try await Application(router: routes.router(), logger: logger).test(.router) { client in
+            try await client.execute(uri: "/ping", method: .get) { #expect($0.status == .ok) }
+            for uri in ["/wal-push/\(Self.segment)", "/wal-fetch/\(Self.segment)", "/status", "/metrics", "/backups"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .unauthorized, "\(uri)")
+                    #expect(String(buffer: response.body).contains("CLOUD_WAL_LISTEN_SOCKET"))
+                }
+            }
+        }
+        // The socket's router is open.
+        try await Application(router: routes.router(access: .open), logger: logger).test(.router) { client in
+            try await client.execute(uri: "/status", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("\"authentication\":{\"tcp\":\"ping only\",\"unix_socket\":\"/run/cloud-wal.sock\"}"))
+            }
+        }
+        #expect(await ops.pushes.isEmpty)
+        #expect(await ops.fetches.isEmpty)
+    }
+
+    @Test func theOptOutIsWarnedAboutInStatus() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let (app, _) = app(fixture, StubOperations())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/status", method: .get) { response in
+                let body = String(buffer: response.body)
+                #expect(body.contains("\"tcp\":\"none\""))
+                #expect(body.contains("WITHOUT a token"))
+            }
+        }
     }
 
     @Test func concurrentPushesOfOneSegmentShareOneUpload() async throws {

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// The sidecar topology of the compose example, without containers: PostgreSQL archives with
-/// `wget .../wal-push/%f` and a second cluster recovers with `wget .../wal-fetch/%f?dest=%p`,
-/// each talking to a `cloud-wal serve` that shares its data directory.
+/// the README's socket line (`curl --unix-socket ... /wal-push/%f`) and a second cluster
+/// recovers with its token line (`wget --header="Authorization: Bearer $(cat file)"
+/// .../wal-fetch/%f?dest=%p`), each talking to a `cloud-wal serve` that shares its data directory.
 @Suite("Sidecar with PostgreSQL (cloud-wal serve)", .serialized)
 struct SidecarPostgresTests {
     static let server = "pg1"
@@ -55,12 +56,21 @@ struct SidecarPostgresTests {
         archived: () async throws -> [String: String]
     ) async throws {
         let port = try Network.freeLoopbackPort()
+        let secrets = try TempDirectory.make(prefix: "cloudwal-sock")
+        defer { secrets.remove() }
+        let socket = secrets.path + "/cloud-wal.sock"
+        let tokenFile = secrets.path + "/token"
+        let token = SidecarProcess.makeToken()
+        try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: tokenFile))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile)
+        try ServerAccount.current.own(tokenFile)
         let primary = try await PostgresCluster.initialize(settings: [
             "archive_mode": "on",
-            "archive_command": "wget -q -O - http://127.0.0.1:\(port)/wal-push/%f",
+            "archive_command": "curl -fsS -o /dev/null --unix-socket \(socket) http://localhost/wal-push/%f",
         ])
         var env = environment
         env["PGDATA"] = primary.dataDir
+        env["CLOUD_WAL_LISTEN_SOCKET"] = socket
         try await withCleanup(of: primary) { primary in
             try await withSidecar(binary: binary, arguments: [url, Self.server], environment: env, port: port) { sidecar in
                 try await primary.start()
@@ -88,12 +98,12 @@ struct SidecarPostgresTests {
 
                 // wal-fetch without dest streams the exact bytes of a segment still in pg_wal.
                 if let original = FileManager.default.contents(atPath: primary.walDirectory + "/" + lastSegment) {
-                    let reply = try await sidecar.get("/wal-fetch/\(lastSegment)")
+                    let reply = try await sidecar.call("/wal-fetch/\(lastSegment)")
                     #expect(reply.status == 200)
                     #expect(reply.headers["content-length"] == String(original.count))
                     #expect(Data(reply.body) == original)
                 }
-                let status = try await sidecar.get("/status")
+                let status = try await sidecar.call("/status")
                 #expect(status.text.contains("\"last_archived\":{\"segment\":\""))
                 #expect(status.text.contains("\"last_failed\":null"), "\(status.text)")
 
@@ -104,13 +114,15 @@ struct SidecarPostgresTests {
                 // Recovery: the backup has no WAL (-Xnone); all of it comes through sidecar B.
                 let fetchPort = try Network.freeLoopbackPort()
                 var fetchSidecar: SidecarProcess?
-                let restoreCommand = "wget -q -O - \"http://127.0.0.1:\(fetchPort)/wal-fetch/%f?dest=%p\""
+                let restoreCommand = "wget -q -O - --header=\"Authorization: Bearer $(cat \(tokenFile))\" "
+                    + "\"http://127.0.0.1:\(fetchPort)/wal-fetch/%f?dest=%p\""
                 do {
                     let replica = try await PostgresCluster.recover(
                         fromBackup: backupDir, restoreCommand: restoreCommand, timeout: .seconds(120)
                     ) { dataDir in
                         var fetchEnv = environment
                         fetchEnv["PGDATA"] = dataDir
+                        fetchEnv["CLOUD_WAL_TOKEN_FILE"] = tokenFile
                         fetchSidecar = try await SidecarProcess.start(
                             binary: binary, arguments: [url, Self.server], environment: fetchEnv, port: fetchPort)
                     }
@@ -120,7 +132,7 @@ struct SidecarPostgresTests {
                         #expect(replicaAccounts == accounts)
                         #expect(replicaHistory == history)
                     }
-                    let metrics = try await fetchSidecar?.get("/metrics").text ?? ""
+                    let metrics = try await fetchSidecar?.get("/metrics", token: token).text ?? ""
                     #expect(metrics.contains("cloud_wal_requests_total{operation=\"wal_fetch\",result=\"restored\"}"))
                     await fetchSidecar?.stop()
                 } catch {

@@ -125,36 +125,39 @@ struct SidecarSafetyTests {
         }
     }
 
-    /// The README's point-in-time-recovery restore_command: restored → 0, not archived → 1
-    /// (PostgreSQL: "not found"), sidecar unreachable → 255 (PostgreSQL stops instead of ending
-    /// recovery early).
+    /// The README's point-in-time-recovery restore_command, over the UNIX socket: restored → 0,
+    /// not archived → 1 (PostgreSQL: "not found"), sidecar unreachable → 255 (PostgreSQL stops
+    /// instead of ending recovery early).
     @Test func theRecoveryRestoreCommandTellsNotFoundFromFailure() async throws {
         let binary = try TestBinary.prepare()
         defer { binary.cleanup() }
         let fixture = try Fixture()
         defer { fixture.remove() }
+        let sockets = try TempDirectory.make(prefix: "cloudwal-sock")
+        defer { sockets.remove() }
+        let socket = sockets.path + "/cloud-wal.sock"
         let segment = Self.name(1)
         let original = try fixture.segment(segment)
-        let template = #"c=$(curl -s -o /dev/null -w "%%{http_code}" "http://127.0.0.1:PORT/wal-fetch/%f?dest=%p"); [ "$c" = 200 ] || { [ "$c" = 404 ] && exit 1; exit 255; }"#
+        let template = #"c=$(curl -s -o /dev/null -w "%%{http_code}" --unix-socket SOCKET "http://localhost/wal-fetch/%f?dest=%p"); [ "$c" = 200 ] || { [ "$c" = 404 ] && exit 1; exit 255; }"#
         // What PostgreSQL does with the setting: %f, %p and %% substituted, run by sh in PGDATA.
-        func restore(_ name: String, port: Int) async throws -> Int32 {
-            let command = template.replacingOccurrences(of: "PORT", with: String(port))
+        func restore(_ name: String) async throws -> Int32 {
+            let command = template.replacingOccurrences(of: "SOCKET", with: socket)
                 .replacingOccurrences(of: "%f", with: name).replacingOccurrences(of: "%p", with: "pg_wal/RECOVERYXLOG")
                 .replacingOccurrences(of: "%%", with: "%")
-            return try await ProcessRunner.run("/bin/sh", ["-c", command], workingDirectory: fixture.data).status
+            return try await ServerAccount.current.run("/bin/sh", ["-c", command], workingDirectory: fixture.data).status
         }
-        let port = try await withSidecar(binary: binary, arguments: [fixture.url, Self.server],
-                                         environment: ["PGDATA": fixture.data]) { sidecar in
-            let pushed = try await sidecar.get("/wal-push/\(segment)").status
-            let restored = try await restore(segment, port: sidecar.port)
-            let missing = try await restore(Self.name(2), port: sidecar.port)
+        try await withSidecar(binary: binary, arguments: [fixture.url, Self.server],
+                              environment: ["PGDATA": fixture.data, "CLOUD_WAL_LISTEN_SOCKET": socket]) { sidecar in
+            let pushed = try await sidecar.call("/wal-push/\(segment)").status
+            let restored = try await restore(segment)
+            let missing = try await restore(Self.name(2))
             #expect(pushed == 200)
             #expect(restored == 0)
             #expect(FileManager.default.contents(atPath: fixture.wal + "/RECOVERYXLOG") == original)
             #expect(missing == 1, "not archived: exit 1, PostgreSQL's \"not found\"")
-            return sidecar.port
         }
-        let unreachable = try await restore(segment, port: port)
+        #expect(!FileManager.default.fileExists(atPath: socket), "the socket is removed at exit")
+        let unreachable = try await restore(segment)
         #expect(unreachable == 255, "an unreachable sidecar must stop recovery")
     }
 
@@ -167,15 +170,16 @@ struct SidecarSafetyTests {
         for name in names { try fixture.segment(name) }
         let shared = Self.name(100)
         try fixture.segment(shared, size: 16 << 20)
-        try await withSidecar(binary: binary, arguments: [fixture.url, Self.server, "--lz4"],
-                              environment: ["PGDATA": fixture.data]) { sidecar in
+        // 80 connections at once: above the default cap of 64, which would answer the excess 503.
+        let env = ["PGDATA": fixture.data, "CLOUD_WAL_TOKEN": Self.token, "CLOUD_WAL_MAX_CONNECTIONS": "100"]
+        try await withSidecar(binary: binary, arguments: [fixture.url, Self.server, "--lz4"], environment: env) { sidecar in
             let statuses = try await withThrowingTaskGroup(of: (String, Int).self) { group in
                 for name in names {
-                    group.addTask { (name, try await sidecar.get("/wal-push/\(name)").status) }
+                    group.addTask { (name, try await sidecar.call("/wal-push/\(name)").status) }
                 }
                 // The same segment 16 times at once: one upload, sixteen 200s.
                 for _ in 0..<16 {
-                    group.addTask { (shared, try await sidecar.get("/wal-push/\(shared)", method: "POST").status) }
+                    group.addTask { (shared, try await sidecar.call("/wal-push/\(shared)", method: "POST").status) }
                 }
                 return try await group.reduce(into: [(String, Int)]()) { $0.append($1) }
             }
@@ -185,7 +189,7 @@ struct SidecarSafetyTests {
             #expect(objects.count == 65, "\(objects.count) objects")
             #expect(Set(objects.map { String(($0 as NSString).lastPathComponent.prefix(24)) }) == Set(names + [shared]))
             #expect(objects.allSatisfy { $0.hasSuffix(".lz4") })
-            let metrics = try await sidecar.get("/metrics").text
+            let metrics = try await sidecar.call("/metrics").text
             #expect(metrics.contains("cloud_wal_requests_total{operation=\"wal_push\",result=\"archived\"} "))
             let archivedLine = metrics.split(separator: "\n").first { $0.hasPrefix("cloud_wal_requests_total{operation=\"wal_push\",result=\"archived\"}") }
             let archivedCount = archivedLine.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
@@ -206,13 +210,13 @@ struct SidecarSafetyTests {
         for name in names { try fixture.segment(name, size: 4 << 20) }
         let sidecar = try await SidecarProcess.start(
             binary: binary, arguments: [fixture.url, Self.server, "--xz"],
-            environment: ["PGDATA": fixture.data])
+            environment: ["PGDATA": fixture.data, "CLOUD_WAL_TOKEN": Self.token])
         do {
             let replies = try await withThrowingTaskGroup(of: Int.self) { group in
-                for name in names { group.addTask { try await sidecar.get("/wal-push/\(name)").status } }
+                for name in names { group.addTask { try await sidecar.call("/wal-push/\(name)").status } }
                 // Until all four uploads have begun (the in-flight list), then SIGTERM.
                 _ = try await waitUntil(timeout: .seconds(30), interval: .milliseconds(20), "four pushes in flight") {
-                    let status = try? await sidecar.get("/status").text
+                    let status = try? await sidecar.call("/status").text
                     return names.allSatisfy { status?.contains("\"\($0)\"") == true } ? true : nil
                 }
                 kill(sidecar.pid, SIGTERM)
@@ -231,14 +235,21 @@ struct SidecarSafetyTests {
         }
     }
 
-    @Test func beyondLoopbackWithoutATokenItRefusesToStart() async throws {
+    /// Without a token, a socket or the explicit opt-out, serve does not start: on loopback
+    /// too, which other local users and containers of the pod share.
+    @Test func withoutATokenItRefusesToStart() async throws {
         let binary = try TestBinary.prepare()
         defer { binary.cleanup() }
-        let result = try await binary.run(
-            ["serve", "file:///tmp/cloudwal-never", Self.server, "--listen-address", "0.0.0.0", "--listen-port", "1"],
-            env: ["PGDATA": "/tmp/cloudwal-never"], timeout: .seconds(30))
-        #expect(result.status == 3, "\(result.stderr)")
-        #expect(result.stderr.contains("CLOUD_WAL_ALLOW_UNAUTHENTICATED"))
+        for address in ["0.0.0.0", "127.0.0.1"] {
+            let result = try await binary.run(
+                ["serve", "file:///tmp/cloudwal-never", Self.server, "--listen-address", address, "--listen-port", "1"],
+                env: ["PGDATA": "/tmp/cloudwal-never"], timeout: .seconds(30))
+            #expect(result.status == 3, "\(result.stderr)")
+            #expect(result.stderr.contains("CLOUD_WAL_TOKEN"))
+            #expect(result.stderr.contains("CLOUD_WAL_LISTEN_SOCKET"))
+            #expect(result.stderr.contains("CLOUD_WAL_ALLOW_UNAUTHENTICATED"))
+            #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
+        }
         let missing = try await binary.run(["serve"], env: ["PGDATA": "/tmp/cloudwal-never"], timeout: .seconds(30))
         #expect(missing.status == 3)
         #expect(missing.stderr.contains("no destination"))

@@ -167,10 +167,10 @@ public enum SidecarEnvironment {
 
     // MARK: - Listening, paths and token
 
-    /// The settings from the environment; `listenAddress`/`listenPort`, when given, come from
-    /// the command line and win.
+    /// The settings from the environment; `listenAddress`/`listenPort`/`listenSocket`, when
+    /// given, come from the command line and win.
     public static func settings(
-        environment: Environment, listenAddress: String? = nil, listenPort: Int? = nil
+        environment: Environment, listenAddress: String? = nil, listenPort: Int? = nil, listenSocket: String? = nil
     ) throws -> SidecarSettings {
         let dataDirectory = environment["PGDATA"] ?? "/var/lib/postgresql/data"
         let port: Int
@@ -182,23 +182,41 @@ public enum SidecarEnvironment {
         } else {
             port = 80
         }
-        var timeout = Duration.seconds(600)
-        if let text = environment["CLOUD_WAL_REQUEST_TIMEOUT"] {
-            guard let seconds = Int(text), seconds > 0 else {
-                throw WALError(.invalidInput, "CLOUD_WAL_REQUEST_TIMEOUT=\(text) is not a positive number of seconds")
-            }
-            timeout = .seconds(seconds)
-        }
+        let defaults = ConnectionLimits()
+        let limits = ConnectionLimits(
+            idleTimeout: try seconds(environment, "CLOUD_WAL_IDLE_TIMEOUT") ?? defaults.idleTimeout,
+            headerTimeout: try seconds(environment, "CLOUD_WAL_HEADER_TIMEOUT") ?? defaults.headerTimeout,
+            maxConnections: try positive(environment, "CLOUD_WAL_MAX_CONNECTIONS") ?? defaults.maxConnections)
+        let socket = listenSocket ?? environment["CLOUD_WAL_LISTEN_SOCKET"]
         return SidecarSettings(
             listenAddress: listenAddress ?? environment["CLOUD_WAL_LISTEN_ADDRESS"] ?? "0.0.0.0",
             listenPort: port,
+            socketPath: socket?.isEmpty == true ? nil : socket,
             dataDirectory: dataDirectory,
             walDirectory: environment["PGWAL"] ?? dataDirectory + "/pg_wal",
             token: try token(environment: environment),
             allowUnauthenticated: try parseBool(
                 environment["CLOUD_WAL_ALLOW_UNAUTHENTICATED"] ?? "", variable: "CLOUD_WAL_ALLOW_UNAUTHENTICATED"),
-            requestTimeout: timeout,
-            spoolDirectory: environment["CLOUD_WAL_SPOOL_DIR"] ?? environment["TMPDIR"] ?? "/tmp")
+            requestTimeout: try seconds(environment, "CLOUD_WAL_REQUEST_TIMEOUT") ?? .seconds(600),
+            spoolDirectory: environment["CLOUD_WAL_SPOOL_DIR"] ?? environment["TMPDIR"] ?? "/tmp",
+            limits: limits)
+    }
+
+    /// A positive whole number from `variable`, or nil when unset.
+    static func positive(_ environment: Environment, _ variable: String) throws -> Int? {
+        guard let text = environment[variable] else { return nil }
+        guard let value = Int(text), value > 0 else {
+            throw WALError(.invalidInput, "\(variable)=\(text.prefix(40)) is not a positive whole number")
+        }
+        return value
+    }
+
+    static func seconds(_ environment: Environment, _ variable: String) throws -> Duration? {
+        guard let text = environment[variable] else { return nil }
+        guard let value = Int(text), value > 0, value <= 86_400 * 7 else {
+            throw WALError(.invalidInput, "\(variable)=\(text.prefix(40)) is not a positive number of seconds")
+        }
+        return .seconds(value)
     }
 
     /// `CLOUD_WAL_TOKEN`, or the content of `CLOUD_WAL_TOKEN_FILE` (a mounted secret); not both.

@@ -11,33 +11,47 @@ import Darwin
 public struct SidecarSettings: Sendable {
     public var listenAddress: String
     public var listenPort: Int
-    /// PGDATA: `?dest=` must resolve inside it.
+    /// `CLOUD_WAL_LISTEN_SOCKET`: a UNIX socket (mode 0600, this process's uid) served without a
+    /// token, beside the TCP listener.
+    public var socketPath: String?
+    /// PGDATA: `?dest=` may be spelled `$PGDATA/pg_wal/<name>`.
     public var dataDirectory: String
-    /// PGWAL: where `/wal-push/<segment>` reads from.
+    /// PGWAL: where `/wal-push/<segment>` reads from and `?dest=` writes to.
     public var walDirectory: String
     public var token: BearerToken?
-    /// `CLOUD_WAL_ALLOW_UNAUTHENTICATED=true`: listen beyond loopback without a token.
+    /// `CLOUD_WAL_ALLOW_UNAUTHENTICATED=true`: serve TCP without a token (warned about).
     public var allowUnauthenticated: Bool
     /// Longest a request waits for its answer. An upload that outlives it goes on, and a retry
     /// of the same segment joins it.
     public var requestTimeout: Duration
-    /// Where `/wal-fetch` without `dest` restores a segment before sending it.
+    /// Where `/wal-fetch` restores a segment before sending it or putting it at `dest`.
     public var spoolDirectory: String
+    public var limits: ConnectionLimits
 
     public init(
-        listenAddress: String = "0.0.0.0", listenPort: Int = 80,
+        listenAddress: String = "0.0.0.0", listenPort: Int = 80, socketPath: String? = nil,
         dataDirectory: String = "/var/lib/postgresql/data", walDirectory: String? = nil,
         token: BearerToken? = nil, allowUnauthenticated: Bool = false,
-        requestTimeout: Duration = .seconds(600), spoolDirectory: String = "/tmp"
+        requestTimeout: Duration = .seconds(600), spoolDirectory: String = "/tmp",
+        limits: ConnectionLimits = ConnectionLimits()
     ) {
         self.listenAddress = listenAddress
         self.listenPort = listenPort
+        self.socketPath = socketPath
         self.dataDirectory = dataDirectory
         self.walDirectory = walDirectory ?? dataDirectory + "/pg_wal"
         self.token = token
         self.allowUnauthenticated = allowUnauthenticated
         self.requestTimeout = requestTimeout
         self.spoolDirectory = spoolDirectory
+        self.limits = limits
+    }
+
+    /// Who may use the TCP listener: the token holder; anyone, when the operator opted out;
+    /// or, with neither (a UNIX socket serves instead), nobody but `/ping`.
+    public var tcpAccess: AccessPolicy {
+        if let token { return .token(token) }
+        return allowUnauthenticated ? .open : .socketOnly
     }
 
     /// Whether only this machine can connect: 127.0.0.0/8, ::1 or `localhost`.
@@ -59,27 +73,38 @@ public struct SidecarSettings: Sendable {
             + "PostgreSQL may not be able to read restored segments; run the sidecar with PostgreSQL's uid"
     }
 
+    /// The warning for a TCP listener without a token, also shown in `/status`.
+    public var unauthenticatedWarning: String? {
+        guard token == nil, allowUnauthenticated else { return nil }
+        return "serving \(listenAddress):\(listenPort) WITHOUT a token (CLOUD_WAL_ALLOW_UNAUTHENTICATED=true): "
+            + "anyone who can connect can read the database's WAL, write into pg_wal and start backups"
+    }
+
     /// Refuses what is unsafe to start with; returns warnings for what is allowed but risky.
     ///
-    /// `/wal-fetch` hands out the database's contents and `/wal-push` makes the service read
-    /// PGDATA, so beyond loopback the token is required unless the operator opted out.
+    /// `/wal-fetch` hands out the database's contents and writes into pg_wal, `/wal-push` makes
+    /// the service read it, and on a shared host or pod loopback is not private: every
+    /// route but `/ping` needs the token, on loopback too, unless a UNIX socket (which the
+    /// file's permissions guard) serves instead or the operator opted out.
     public func validate() throws -> [String] {
         guard (1...65535).contains(listenPort) else {
             throw SidecarFailure(status: 400, reason: .badRequest, message: "listen port \(listenPort) is not 1-65535")
         }
-        guard requestTimeout > .zero else {
-            throw SidecarFailure(status: 400, reason: .badRequest, message: "the request timeout must be positive")
+        for (name, value) in [
+            ("the request timeout", requestTimeout), ("CLOUD_WAL_IDLE_TIMEOUT", limits.idleTimeout),
+            ("CLOUD_WAL_HEADER_TIMEOUT", limits.headerTimeout),
+        ] where value <= .zero {
+            throw SidecarFailure(status: 400, reason: .badRequest, message: "\(name) must be positive")
         }
-        if token == nil, !isLoopback {
-            guard allowUnauthenticated else {
-                throw SidecarFailure(
-                    status: 401, reason: .unauthorized,
-                    message: "listening on \(listenAddress) (beyond loopback) needs a token: set CLOUD_WAL_TOKEN or "
-                        + "CLOUD_WAL_TOKEN_FILE, listen on 127.0.0.1, or set CLOUD_WAL_ALLOW_UNAUTHENTICATED=true")
-            }
-            return ["listening on \(listenAddress) WITHOUT a token (CLOUD_WAL_ALLOW_UNAUTHENTICATED=true): "
-                + "anyone who can reach this port can read the database's WAL"]
+        guard limits.maxConnections >= 1 else {
+            throw SidecarFailure(status: 400, reason: .badRequest, message: "CLOUD_WAL_MAX_CONNECTIONS must be at least 1")
         }
-        return []
+        if token == nil, !allowUnauthenticated, socketPath == nil {
+            throw SidecarFailure(
+                status: 401, reason: .unauthorized,
+                message: "no token: set CLOUD_WAL_TOKEN or CLOUD_WAL_TOKEN_FILE, or CLOUD_WAL_LISTEN_SOCKET=/path "
+                    + "(a UNIX socket needing no token), or CLOUD_WAL_ALLOW_UNAUTHENTICATED=true to serve anyone who can connect")
+        }
+        return unauthenticatedWarning.map { [$0] } ?? []
     }
 }

@@ -11,6 +11,11 @@ public struct SidecarFailure: Error, CustomStringConvertible, Sendable, Equatabl
     public enum Reason: String, Sendable, CaseIterable {
         case invalidName = "invalid_name"
         case invalidDestination = "invalid_destination"
+        /// `dest` names a symlink, directory, FIFO or other non-regular file, or a WAL file
+        /// that exists: never replaced.
+        case destinationExists = "destination_exists"
+        /// This machine's side: the WAL directory cannot be opened or written.
+        case localFailure = "local_failure"
         case badRequest = "bad_request"
         case unauthorized
         case notFound = "not_found"

@@ -27,9 +27,13 @@ public struct SidecarRoutes: Sendable {
         self.logger = logger
     }
 
-    public func router() -> Router<BasicRequestContext> {
+    /// The TCP listener's routes, guarded as the settings say (`SidecarSettings.tcpAccess`).
+    public func router() -> Router<BasicRequestContext> { router(access: settings.tcpAccess) }
+
+    /// The routes behind `access`: the TCP listener's policy, or `.open` for the UNIX socket.
+    public func router(access: AccessPolicy) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: TokenMiddleware(token: settings.token, activity: activity))
+        router.add(middleware: TokenMiddleware(access: access, activity: activity))
         for method in [HTTPRequest.Method.get, .post] {
             router.on("/ping", method: method) { _, _ in Responses.text(200, "pong") }
             router.on("/wal-push/**", method: method) { request, _ in await self.walPush(request) }
@@ -88,35 +92,54 @@ public struct SidecarRoutes: Sendable {
             return await refuse(.walFetch, .invalidName(FileSystemOps.baseName(of: request.uri.path)))
         }
         // Checked before anything is read from storage: a refused dest costs nothing.
-        let dest = request.uri.queryParameters["dest"].map(String.init)
-        let target: String
-        do {
-            if let dest {
-                target = try DestinationPath.resolve(
-                    dest, inside: settings.dataDirectory, walDirectory: settings.walDirectory)
-            } else {
-                target = FileSystemOps.temporarySibling(of: settings.spoolDirectory + "/" + wal.name, tag: "fetch")
-            }
-        } catch {
-            return await refuse(.walFetch, SidecarFailure(error))
+        let dests = request.uri.queryParameters.getAll("dest")
+        guard dests.count <= 1 else {
+            return await refuse(.walFetch, SidecarFailure(DestinationPath.Rejected(reason: "dest is given more than once")))
         }
+        var destination: (directory: WALDirectory, name: String)?
+        if let dest = dests.first {
+            do {
+                let name = try DestinationPath.fileName(dest, fetching: wal, rules: destinationRules)
+                let directory = try WALDirectory(path: settings.walDirectory)
+                try directory.checkWritable(name)
+                destination = (directory, name)
+            } catch {
+                return await refuse(.walFetch, SidecarFailure(error))
+            }
+        }
+        // Always restored into the private spool first (verified, fsynced); then either sent
+        // or put into the WAL directory through its descriptor.
+        let spooled = FileSystemOps.temporarySibling(of: settings.spoolDirectory + "/" + wal.name, tag: "fetch")
         await activity.begin(.walFetch, wal.name)
         let start = ContinuousClock.now
         do {
             let operations = self.operations
             let size = try await Deadline.run(within: settings.requestTimeout) {
-                try await operations.fetch(wal, to: target)
+                try await operations.fetch(wal, to: spooled)
             }
+            guard let destination else {
+                await activity.end(.walFetch, wal.name, outcome: .restored(bytes: size), seconds: seconds(since: start))
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "application/octet-stream", .contentLength: String(size)],
+                    body: SpooledFile.responseBody(path: spooled, size: size))
+            }
+            defer { try? FileSystemOps.remove(spooled) }
+            try destination.directory.install(from: spooled, as: destination.name)
             await activity.end(.walFetch, wal.name, outcome: .restored(bytes: size), seconds: seconds(since: start))
-            guard dest == nil else { return Responses.text(200, "restored \(wal.name) to \(dest ?? "")") }
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/octet-stream", .contentLength: String(size)],
-                body: SpooledFile.responseBody(path: target, size: size))
+            return Responses.text(200, "restored \(wal.name) to pg_wal/\(destination.name)")
         } catch {
-            if dest == nil { try? FileSystemOps.remove(target) }
+            try? FileSystemOps.remove(spooled)
             return await fail(.walFetch, wal.name, error, since: start)
         }
+    }
+
+    /// How `dest` may be spelled here, with the directories' resolved paths as written by
+    /// `realpath` (so `dest=/mnt/wal/RECOVERYXLOG` works when pg_wal links there).
+    var destinationRules: DestinationPath.Rules {
+        DestinationPath.Rules(
+            dataDirectory: settings.dataDirectory, walDirectory: settings.walDirectory,
+            resolvedSpellings: [settings.walDirectory].compactMap(WALDirectory.resolvedPath))
     }
 
     // MARK: - Base backups
@@ -191,7 +214,17 @@ public struct SidecarRoutes: Sendable {
 
     func status() async -> Response {
         let jobs = await backups?.all
-        return Responses.json(200, await activity.statusJSON(backups: jobs))
+        var members: [(String, JSONText)] = []
+        if case .object(let activityMembers) = await activity.statusJSON(backups: jobs) { members = activityMembers }
+        let tcp: String
+        switch settings.tcpAccess {
+        case .token: tcp = "token"
+        case .open: tcp = "none"
+        case .socketOnly: tcp = "ping only"
+        }
+        members.append(("authentication", .object([("tcp", .string(tcp)), ("unix_socket", .optional(settings.socketPath))])))
+        members.append(("warnings", .array([settings.unauthenticatedWarning].compactMap { $0 }.map(JSONText.string))))
+        return Responses.json(200, .object(members))
     }
 
     // MARK: - Helpers

@@ -15,12 +15,15 @@ struct ServeCommand: CloudCommand {
         discussion: """
             Takes every wal-archive option; each can also be set as CLOUD_WAL_<OPTION> (e.g. \
             CLOUD_WAL_ZSTD=true, CLOUD_WAL_ENDPOINT_URL=http://...; several tags separated by ';'). \
-            Environment: WALE_LISTEN_PORT (80), CLOUD_WAL_LISTEN_ADDRESS (0.0.0.0), PGDATA \
-            (/var/lib/postgresql/data), PGWAL ($PGDATA/pg_wal), CLOUD_WAL_DESTINATION, \
-            CLOUD_WAL_SERVER_NAME, WALE_S3_PREFIX / WALE_GS_PREFIX / WALE_FILE_PREFIX, CLOUD_WAL_TOKEN or \
-            CLOUD_WAL_TOKEN_FILE, CLOUD_WAL_ALLOW_UNAUTHENTICATED, CLOUD_WAL_REQUEST_TIMEOUT (600 s), \
-            CLOUD_WAL_SPOOL_DIR. The command line overrides the environment. Beyond loopback a token \
-            is required.
+            Environment: WALE_LISTEN_PORT (80), CLOUD_WAL_LISTEN_ADDRESS (0.0.0.0), \
+            CLOUD_WAL_LISTEN_SOCKET, PGDATA (/var/lib/postgresql/data), PGWAL ($PGDATA/pg_wal), \
+            CLOUD_WAL_DESTINATION, CLOUD_WAL_SERVER_NAME, WALE_S3_PREFIX / WALE_GS_PREFIX / \
+            WALE_FILE_PREFIX, CLOUD_WAL_TOKEN or CLOUD_WAL_TOKEN_FILE, CLOUD_WAL_ALLOW_UNAUTHENTICATED, \
+            CLOUD_WAL_REQUEST_TIMEOUT (600 s), CLOUD_WAL_IDLE_TIMEOUT (60 s), CLOUD_WAL_HEADER_TIMEOUT \
+            (10 s), CLOUD_WAL_MAX_CONNECTIONS (64), CLOUD_WAL_SPOOL_DIR. The command line overrides the \
+            environment. Every route but /ping needs the token over TCP; the UNIX socket (mode 0600) \
+            needs none. Without a token and without a socket, serve refuses to start unless \
+            CLOUD_WAL_ALLOW_UNAUTHENTICATED=true.
             """)
 
     @OptionGroup var options: ArchiveOptions
@@ -36,6 +39,11 @@ struct ServeCommand: CloudCommand {
 
     @Option(name: .customLong("listen-port"), help: "Port to listen on (default: $WALE_LISTEN_PORT or 80).")
     var listenPort: Int?
+
+    @Option(
+        name: .customLong("listen-socket"),
+        help: "Also listen on this UNIX socket, mode 0600, no token needed (default: $CLOUD_WAL_LISTEN_SOCKET).")
+    var listenSocket: String?
 
     /// The arguments `serve` is parsed from: `CLOUD_WAL_<OPTION>` variables become options,
     /// placed before the command line's own, for the options the command line does not give.
@@ -60,12 +68,14 @@ struct ServeCommand: CloudCommand {
         if try await options.common.runConnectivityTestIfRequested(plan.archive, logger: logger) { return }
 
         var settings = try SidecarEnvironment.settings(
-            environment: environment, listenAddress: listenAddress, listenPort: listenPort)
+            environment: environment, listenAddress: listenAddress, listenPort: listenPort, listenSocket: listenSocket)
         do {
             _ = try settings.validate()
         } catch let failure as SidecarFailure {
             throw WALError(.invalidInput, failure.message)
         }
+        // Checked here too, before the spool is made: a bad socket path is a one-line error.
+        if let socketPath = settings.socketPath { _ = try UnixSocketFile(path: socketPath) }
         // A private spool per process: fetched segments never mix with another run's files.
         let spool = try Self.makePrivateDirectory(in: settings.spoolDirectory)
         defer { Self.removeTree(spool) }

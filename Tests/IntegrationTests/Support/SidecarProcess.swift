@@ -10,14 +10,23 @@ final class SidecarProcess: Sendable {
     let port: Int
     let pid: pid_t
     let logFile: String
+    /// `CLOUD_WAL_TOKEN` as started, sent by `call`.
+    let token: String?
+    /// `CLOUD_WAL_LISTEN_SOCKET` as started; `call` uses it when there is no token.
+    let socketPath: String?
     private let logDirectory: TempDirectory
 
-    private init(port: Int, pid: pid_t, logDirectory: TempDirectory) {
+    private init(port: Int, pid: pid_t, logDirectory: TempDirectory, token: String?, socketPath: String?) {
         self.port = port
         self.pid = pid
         self.logDirectory = logDirectory
         self.logFile = logDirectory.path + "/serve.log"
+        self.token = token
+        self.socketPath = socketPath
     }
+
+    /// A token for tests that need one and do not care which.
+    static func makeToken() -> String { "test-token-" + String(UInt64.random(in: 0...UInt64.max), radix: 36) }
 
     /// Starts `binary serve arguments` with `environment` (PGDATA etc.) and waits for `/ping`.
     /// `port` fixes the port (PostgreSQL's commands already name it); otherwise a free one is
@@ -43,7 +52,9 @@ final class SidecarProcess: Sendable {
                 throw HarnessError("cannot create \(log)")
             }
             let pid = try ProcessRunner.spawn(argv, environment: env, stdout: log, stderr: nil)
-            let sidecar = SidecarProcess(port: port, pid: pid, logDirectory: logs)
+            let sidecar = SidecarProcess(
+                port: port, pid: pid, logDirectory: logs, token: env["CLOUD_WAL_TOKEN"],
+                socketPath: env["CLOUD_WAL_LISTEN_SOCKET"])
             do {
                 try await sidecar.waitUntilReady(timeout: readyTimeout)
                 return sidecar
@@ -72,7 +83,12 @@ final class SidecarProcess: Sendable {
         while true {
             if let reply = try? await RawHTTP.request(port: port, target: "/ping", timeout: .seconds(2)),
                reply.status == 200, reply.text == "pong\n" {
-                return
+                // The socket is published just after it is bound; TCP may come first.
+                guard let socketPath else { return }
+                if let reply = try? await RawHTTP.request(.unix(socketPath), target: "/ping", timeout: .seconds(2)),
+                   reply.status == 200 {
+                    return
+                }
             }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
@@ -83,9 +99,18 @@ final class SidecarProcess: Sendable {
         }
     }
 
+    /// A request over TCP with exactly the token given (none by default).
     func get(_ target: String, token: String? = nil, method: String = "GET") async throws -> RawHTTP.Reply {
         try await RawHTTP.request(port: port, method: method, target: target,
                                   headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
+    }
+
+    /// An authorised request: over TCP with the sidecar's token, or else over its UNIX socket.
+    func call(_ target: String, method: String = "GET") async throws -> RawHTTP.Reply {
+        if token == nil, let socketPath {
+            return try await RawHTTP.request(.unix(socketPath), method: method, target: target)
+        }
+        return try await get(target, token: token, method: method)
     }
 
     /// SIGTERM (graceful shutdown), then the exit status; SIGKILL after `grace`. Idempotent.
