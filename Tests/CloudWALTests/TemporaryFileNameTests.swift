@@ -39,8 +39,11 @@ struct TemporaryFileNameTests {
         let deadFile = ".RECOVERYXLOG.cloud-wal-tmp.\(dead).\(now).abc"
         let oldFile = ".RECOVERYXLOG.cloud-wal-tmp.\(getpid()).\(now - 7200).abd"
         let liveFile = ".RECOVERYXLOG.cloud-wal-tmp.\(getpid()).\(now).abe"
-        let others = ["000000010000000000000001", ".keep", ".RECOVERYXLOG.cloud-wal.\(dead).abc"]
-        for name in [deadFile, oldFile, liveFile] + others { _ = try dir.write([1, 2, 3], to: name) }
+        // What restore named its temporary files before this pattern, from a dead and a live pid.
+        let legacyDead = ".RECOVERYXLOG.cloud-wal.\(dead).abc"
+        let legacyLive = ".RECOVERYXLOG.cloud-wal.\(getpid()).abc"
+        let others = ["000000010000000000000001", ".keep", ".RECOVERYXLOG.other.\(dead).abc", legacyLive]
+        for name in [deadFile, oldFile, liveFile, legacyDead] + others { _ = try dir.write([1, 2, 3], to: name) }
         // A directory and a symlink named like ours are never touched.
         let dirLike = ".d.cloud-wal-tmp.\(dead).\(now).abf"
         try FileManager.default.createDirectory(atPath: dir.path + "/" + dirLike, withIntermediateDirectories: false)
@@ -48,7 +51,7 @@ struct TemporaryFileNameTests {
         try FileManager.default.createSymbolicLink(atPath: dir.path + "/" + linkLike, withDestinationPath: "/etc/hostname")
 
         let removed = TemporaryFileName.removeAbandoned(in: dir.path, maxAge: 3600)
-        #expect(removed.sorted() == [deadFile, oldFile].sorted())
+        #expect(removed.sorted() == [deadFile, oldFile, legacyDead].sorted())
         let left = try FileSystemOps.contents(of: dir.path).map(\.name).sorted()
         #expect(left == ([liveFile, dirLike, linkLike] + others).sorted())
         #expect(TemporaryFileName.removeAbandoned(in: dir.path + "/missing").isEmpty)

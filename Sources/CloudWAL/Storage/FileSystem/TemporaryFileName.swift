@@ -40,6 +40,22 @@ public struct TemporaryFileName: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
+    /// The name restore used before this pattern, `.<target>.cloud-wal.<pid>.<random>`, with no
+    /// time in it (`modified` stands in): killed restores of earlier versions left these in `pg_wal`.
+    init?(legacy name: String, modified: Int) {
+        guard name.hasPrefix("."), !name.contains("/") else { return nil }
+        let parts = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[parts.count - 3] == "cloud-wal", let pid = Int32(parts[parts.count - 2]), pid > 0,
+            let random = parts.last, !random.isEmpty,
+            random.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLowercase) })
+        else { return nil }
+        let target = parts.dropLast(3).joined(separator: ".")
+        guard !target.isEmpty else { return nil }
+        self.target = target
+        self.pid = pid
+        self.createdAt = modified
+    }
+
     /// A fresh temporary path beside `path`, for this process, now.
     public static func sibling(of path: String) -> String {
         let random = String(UInt64.random(in: 0...UInt64.max), radix: 36)
@@ -64,11 +80,12 @@ public struct TemporaryFileName: Sendable, Equatable {
         let now = Int(time(nil))
         var removed: [String] = []
         for entry in entries where !entry.isDirectory {
-            guard let parsed = TemporaryFileName(parsing: entry.name), parsed.isAbandoned(now: now, maxAge: maxAge)
-            else { continue }
             let path = "\(directory)/\(entry.name)"
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            let parsed = TemporaryFileName(parsing: entry.name)
+                ?? TemporaryFileName(legacy: entry.name, modified: Int(info.st_mtim.tv_sec))
+            guard let parsed, parsed.isAbandoned(now: now, maxAge: maxAge) else { continue }
             if unlink(path) == 0 { removed.append(entry.name) }
         }
         if !removed.isEmpty { try? FileSystemOps.syncDirectory(directory) }
