@@ -161,9 +161,9 @@ public struct WALArchiver: Sendable {
         case .mismatch(let reason):
             throw WALError(.corrupt, "Refusing to archive \(path): \(reason)")
         case .unknownMagic(let magic, _):
-            logger.warning(
-                "\(wal.name) has WAL page magic 0x\(WALHeaderCheck.hex(magic)), which no PostgreSQL major "
-                    + "known to this cloud-wal writes; archiving it, as the rest of its header matches its name")
+            let note = "\(wal.name) has WAL page magic 0x\(WALHeaderCheck.hex(magic)), which no PostgreSQL major "
+                + "known to this cloud-wal writes; archiving it, as the rest of its header matches its name"
+            logger.warning("\(note)")
         case .consistent, .notApplicable:
             break
         }

@@ -203,9 +203,9 @@ public struct WALRestorer: Sendable {
         case .mismatch(let reason):
             throw WALError(.corrupt, "Refusing \(source) as \(walName): \(reason)")
         case .unknownMagic(let magic, _):
-            logger.warning(
-                "\(source) has WAL page magic 0x\(WALHeaderCheck.hex(magic)), unknown to this cloud-wal; "
-                    + "restoring it, as the rest of its header matches \(walName)")
+            let note = "\(source) has WAL page magic 0x\(WALHeaderCheck.hex(magic)), unknown to this cloud-wal; "
+                + "restoring it, as the rest of its header matches \(walName)"
+            logger.warning("\(note)")
         case .consistent, .notApplicable:
             break
         }
