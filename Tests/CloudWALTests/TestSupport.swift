@@ -50,3 +50,41 @@ enum TestData {
 
     static let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 }
+
+extension TestData {
+    static let systemIdentifier: UInt64 = 7_301_234_567_890_123_456
+
+    /// A WAL long page header as PostgreSQL 15 writes it at the start of segment `name`.
+    static func walHeader(
+        _ name: String, segmentSize: Int = 1 << 20, systemIdentifier: UInt64 = systemIdentifier,
+        magic: UInt16 = 0xD110, timeline: UInt32? = nil, info: UInt16 = 0x0002, blockSize: UInt32 = 8192
+    ) -> [UInt8] {
+        let wal = WALFileName(name)
+        let perLog = UInt64(0x1_0000_0000) / UInt64(segmentSize)
+        let number = UInt64(wal?.log ?? 0) * perLog + UInt64(wal?.segment ?? 0)
+        var bytes: [UInt8] = []
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        append(magic)
+        append(info)
+        append(timeline ?? wal?.timeline ?? 1)
+        append(number * UInt64(segmentSize))
+        append(UInt32(0))
+        append(UInt32(0))  // padding
+        append(systemIdentifier)
+        append(UInt32(segmentSize))
+        append(blockSize)
+        return bytes
+    }
+
+    /// `segment(size:seed:)` content whose first page header is that of `name`, so it passes the
+    /// archiver's and restorer's header checks.
+    static func walSegment(
+        _ name: String, size: Int = 1 << 20, seed: UInt64 = 1, systemIdentifier: UInt64 = systemIdentifier,
+        magic: UInt16 = 0xD110
+    ) -> [UInt8] {
+        var bytes = segment(size: size, seed: seed)
+        let header = walHeader(name, segmentSize: size, systemIdentifier: systemIdentifier, magic: magic)
+        bytes.replaceSubrange(0..<header.count, with: header)
+        return bytes
+    }
+}

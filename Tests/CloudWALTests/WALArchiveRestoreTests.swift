@@ -36,7 +36,7 @@ struct WALArchiveRestoreTests {
     func roundTripsEveryCompression(compression: Compression?) async throws {
         let fx = try Fixture()
         defer { fx.dir.remove() }
-        let content = TestData.segment(size: 1 << 20, seed: 7)
+        let content = TestData.walSegment(Self.segmentName, seed: 7)
         let source = try fx.dir.write(content, to: "pg_wal/\(Self.segmentName)")
         let outcome = try await fx.archiver(compression).archive(walPath: source)
         let key = "pg1/wals/0000000100000000/\(Self.segmentName)\(compression?.fileExtension ?? "")"
@@ -58,13 +58,13 @@ struct WALArchiveRestoreTests {
     @Test func sameContentIsSuccessDifferentContentFailsAndKeepsTheArchivedCopy() async throws {
         let fx = try Fixture()
         defer { fx.dir.remove() }
-        let original = TestData.segment(seed: 1)
+        let original = TestData.walSegment(Self.segmentName, seed: 1)
         let first = try fx.dir.write(original, to: "a/\(Self.segmentName)")
         _ = try await fx.archiver().archive(walPath: first)
         // Again with the same bytes, even under another compression: nothing new is stored.
         let again = try await fx.archiver(.zstd).archive(walPath: first)
         #expect(again == .alreadyArchived(key: "pg1/wals/0000000100000000/\(Self.segmentName)"))
-        let other = try fx.dir.write(TestData.segment(seed: 2), to: "b/\(Self.segmentName)")
+        let other = try fx.dir.write(TestData.walSegment(Self.segmentName, seed: 2), to: "b/\(Self.segmentName)")
         await #expect {
             try await fx.archiver(.gzip).archive(walPath: other)
         } throws: { error in
@@ -78,7 +78,7 @@ struct WALArchiveRestoreTests {
     @Test func concurrentArchiversOfTheSameSegmentBothSucceedWithOneObject() async throws {
         let fx = try Fixture()
         defer { fx.dir.remove() }
-        let source = try fx.dir.write(TestData.segment(seed: 3), to: "pg_wal/\(Self.segmentName)")
+        let source = try fx.dir.write(TestData.walSegment(Self.segmentName, seed: 3), to: "pg_wal/\(Self.segmentName)")
         let outcomes = try await withThrowingTaskGroup(of: WALArchiver.Outcome.self) { group in
             for _ in 0..<4 { group.addTask { try await fx.archiver().archive(walPath: source) } }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -90,7 +90,7 @@ struct WALArchiveRestoreTests {
     @Test func completeSegmentWinsOverPartialAndNoPartialIsHonoured() async throws {
         let fx = try Fixture()
         defer { fx.dir.remove() }
-        let partialContent = TestData.segment(seed: 4)
+        let partialContent = TestData.walSegment(Self.segmentName, seed: 4)
         let partial = try fx.dir.write(partialContent, to: "pg_wal/\(Self.segmentName).partial")
         _ = try await fx.archiver(.gzip).archive(walPath: partial)
 
@@ -103,7 +103,7 @@ struct WALArchiveRestoreTests {
             try await fx.restorer.restore(walName: Self.segmentName, to: fx.dir.path + "/p2", allowPartial: false)
         } throws: { ($0 as? WALError)?.kind == .notFound }
 
-        let complete = TestData.segment(seed: 5)
+        let complete = TestData.walSegment(Self.segmentName, seed: 5)
         _ = try await fx.archiver().archive(walPath: try fx.dir.write(complete, to: "pg_wal/\(Self.segmentName)"))
         _ = try await fx.restorer.restore(walName: Self.segmentName, to: fx.dir.path + "/p3")
         #expect(try fx.dir.read("p3") == complete)
@@ -113,7 +113,7 @@ struct WALArchiveRestoreTests {
     func corruptObjectsAreNeverRestored(compression: Compression?) async throws {
         let fx = try Fixture()
         defer { fx.dir.remove() }
-        let source = try fx.dir.write(TestData.segment(seed: 6), to: "pg_wal/\(Self.segmentName)")
+        let source = try fx.dir.write(TestData.walSegment(Self.segmentName, seed: 6), to: "pg_wal/\(Self.segmentName)")
         _ = try await fx.archiver(compression).archive(walPath: source)
         let path = fx.dir.path + "/archive/pg1/wals/0000000100000000/\(Self.segmentName)\(compression?.fileExtension ?? "")"
         var stored = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -130,7 +130,7 @@ struct WALArchiveRestoreTests {
         // What barman-cloud writes: the bare (here gzip-compressed) bytes and no metadata.
         let fx = try Fixture()
         defer { fx.dir.remove() }
-        let content = TestData.segment(seed: 8)
+        let content = TestData.walSegment(Self.segmentName, seed: 8)
         let key = "pg1/wals/0000000100000000/\(Self.segmentName).gz"
         _ = try await fx.store.put(key, body: try Compression.compress(content, with: .gzip), options: PutOptions())
         let outcome = try await fx.restorer.restore(walName: Self.segmentName, to: fx.dir.path + "/out")
@@ -177,7 +177,7 @@ struct WALArchiveRestoreTests {
     @Test func unwritableDestinationIsNotNotFound() async throws {
         let fx = try Fixture()
         defer { fx.dir.remove() }
-        let source = try fx.dir.write(TestData.segment(seed: 9), to: "pg_wal/\(Self.segmentName)")
+        let source = try fx.dir.write(TestData.walSegment(Self.segmentName, seed: 9), to: "pg_wal/\(Self.segmentName)")
         _ = try await fx.archiver().archive(walPath: source)
         await #expect {
             try await fx.restorer.restore(walName: Self.segmentName, to: fx.dir.path + "/no/such/dir/RECOVERYXLOG")
@@ -190,7 +190,7 @@ struct WALArchiveRestoreTests {
         var contents: [String: [UInt8]] = [:]
         for n in 1...4 {
             let name = "00000001000000000000000\(n)"
-            contents[name] = TestData.segment(seed: UInt64(n))
+            contents[name] = TestData.walSegment(name, seed: UInt64(n))
             _ = try await fx.archiver(.zstd).archive(walPath: try fx.dir.write(contents[name]!, to: "pg_wal/\(name)"))
         }
         let spool = WALSpool(baseDirectory: fx.dir.path + "/spool", archiveIdentity: "file:///a pg1", parallel: 3)

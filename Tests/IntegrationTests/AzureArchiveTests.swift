@@ -101,7 +101,7 @@ struct AzureArchiveTests {
     func roundTripIsByteIdenticalAtBarmansKey(compression: WALFixture.Compression) async throws {
         let fx = try await AzureFixture.make("rt-\(compression.name)")
         defer { fx.cleanup() }
-        let content = WALFixture.segmentBytes(seed: UInt64(compression.name.utf8.count) * 7 + 5)
+        let content = WALFixture.segmentBytes(Self.segment, seed: UInt64(compression.name.utf8.count) * 7 + 5)
         let wal = try fx.writeWAL(Self.segment, content)
 
         let archived = try await fx.archive(wal, compression.flags)
@@ -131,14 +131,14 @@ struct AzureArchiveTests {
         defer { fx.cleanup() }
         let history = Data("1\t0/3000000\tno recovery target specified\n".utf8)
         let historyPath = try fx.writeWAL("00000002.history", history)
-        let partial = WALFixture.segmentBytes(seed: 42)
+        let partial = WALFixture.segmentBytes("000000010000000000000003.partial", seed: 42)
         let partialPath = try fx.writeWAL("000000010000000000000003.partial", partial)
         #expect(try await fx.archive(historyPath).status == 0)
         #expect(try await fx.archive(partialPath, ["-z"]).status == 0)
         // A few more objects, so the listings cross the fake's two-entry pages.
         for n in 4...6 {
             let name = "00000001000000000000000\(n)"
-            #expect(try await fx.archive(try fx.writeWAL(name, WALFixture.segmentBytes(seed: UInt64(n)))).status == 0)
+            #expect(try await fx.archive(try fx.writeWAL(name, WALFixture.segmentBytes(name, seed: UInt64(n)))).status == 0)
         }
 
         let historyDest = try fx.destination()
@@ -160,7 +160,7 @@ struct AzureArchiveTests {
     @Test func tagsBecomeIndexTags() async throws {
         let fx = try await AzureFixture.make("tags")
         defer { fx.cleanup() }
-        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 5))
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 5))
         let result = try await fx.archive(wal, ["--tag", "env,ci", "--tag", "team, db ops", "--zstd"])
         #expect(result.status == 0, "\(result.stderr)")
         let blob = try #require(try await fx.blobs()[fx.key(Self.segment, ext: ".zst")])
@@ -170,7 +170,7 @@ struct AzureArchiveTests {
     @Test func encryptionScopeIsSent() async throws {
         let fx = try await AzureFixture.make("scope")
         defer { fx.cleanup() }
-        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 6))
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 6))
         let result = try await fx.archive(wal, ["--encryption-scope", "wal-scope"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try await fx.blobs()[fx.key(Self.segment)]?.scope == "wal-scope")
@@ -181,7 +181,7 @@ struct AzureArchiveTests {
     @Test func blockUploadAboveMaxSinglePutSize() async throws {
         let fx = try await AzureFixture.make("blocks")
         defer { fx.cleanup() }
-        let content = WALFixture.segmentBytes(seed: 77)
+        let content = WALFixture.segmentBytes(Self.segment, seed: 77)
         let wal = try fx.writeWAL(Self.segment, content)
         let result = try await fx.archive(
             wal, ["--max-single-put-size", "256KB", "--max-block-size", "128KB", "--max-concurrency", "4"])
@@ -216,7 +216,7 @@ struct AzureArchiveTests {
     @Test func sameContentAgainIsOKWithWarningDifferentContentIsRefused() async throws {
         let fx = try await AzureFixture.make("dup")
         defer { fx.cleanup() }
-        let original = WALFixture.segmentBytes(seed: 11)
+        let original = WALFixture.segmentBytes(Self.segment, seed: 11)
         let wal = try fx.writeWAL(Self.segment, original)
         #expect(try await fx.archive(wal).status == 0)
 
@@ -225,15 +225,15 @@ struct AzureArchiveTests {
         #expect(again.stderr.contains("WARNING"), "no WARNING for an already archived segment: \(again.stderr)")
 
         let before = try #require(try await fx.blobs()[fx.key(Self.segment)])
-        try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 12))
+        try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 12))
         let different = try await fx.archive(wal)
         #expect(different.status == 1, "different content: \(different.stderr)")
         #expect(try await fx.fake.blobData(fx.container, fx.key(Self.segment)) == original, "the archived blob was changed")
         #expect(try await fx.blobs()[fx.key(Self.segment)]?.etag == before.etag)
 
-        let zwal = try fx.writeWAL("000000010000000000000005", WALFixture.segmentBytes(seed: 13))
+        let zwal = try fx.writeWAL("000000010000000000000005", WALFixture.segmentBytes("000000010000000000000005", seed: 13))
         #expect(try await fx.archive(zwal, ["-z"]).status == 0)
-        try fx.writeWAL("000000010000000000000005", WALFixture.segmentBytes(seed: 14))
+        try fx.writeWAL("000000010000000000000005", WALFixture.segmentBytes("000000010000000000000005", seed: 14))
         let zdifferent = try await fx.archive(zwal, ["-z"])
         #expect(zdifferent.status == 1, "different content, gzip: \(zdifferent.stderr)")
     }
@@ -241,7 +241,7 @@ struct AzureArchiveTests {
     @Test func wrongKeyFailsWithOneLineWithoutTheKey() async throws {
         let fx = try await AzureFixture.make("badkey")
         defer { fx.cleanup() }
-        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 3))
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 3))
         let wrongKey = Data((0..<64).map { UInt8($0) }).base64EncodedString()
         // archive: 1 (failure); restore: 4 (other failure), as barman-cloud.
         for (run, expected) in [
@@ -260,7 +260,7 @@ struct AzureArchiveTests {
     @Test func emulatorURLWithoutConnectionStringIsAnInputError() async throws {
         let fx = try await AzureFixture.make("noconn")
         defer { fx.cleanup() }
-        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 4))
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 4))
         var env = fx.fake.environment()
         env["AZURE_STORAGE_CONNECTION_STRING"] = ""
         let result = try await fx.archive(wal, env: env)

@@ -51,7 +51,7 @@ struct AzureBarmanInteropTests {
         let fx = try await AzureFixture.make("ob-\(compression.name)")
         defer { fx.cleanup() }
         let barman = try AzureBarmanCloud(fake: fx.fake)
-        let content = WALFixture.segmentBytes(seed: 200 + UInt64(compression.name.utf8.count))
+        let content = WALFixture.segmentBytes(Self.segment, seed: 200 + UInt64(compression.name.utf8.count))
         let wal = try fx.writeWAL(Self.segment, content)
         let archived = try await fx.archive(wal, compression.flags)
         #expect(archived.status == 0, "cloud-wal-archive \(compression.name): \(archived.stderr)")
@@ -69,7 +69,7 @@ struct AzureBarmanInteropTests {
         let fx = try await AzureFixture.make("bo-\(compression.name)")
         defer { fx.cleanup() }
         let barman = try AzureBarmanCloud(fake: fx.fake)
-        let content = WALFixture.segmentBytes(seed: 300 + UInt64(compression.name.utf8.count))
+        let content = WALFixture.segmentBytes(Self.segment, seed: 300 + UInt64(compression.name.utf8.count))
         let wal = try fx.writeWAL(Self.segment, content)
         try await barman.checkedArchive(url: fx.url, walPath: wal, options: compression.flags)
         #expect(Array(try await fx.blobs().keys) == [fx.key(Self.segment, ext: compression.ext)])

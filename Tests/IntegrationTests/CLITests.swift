@@ -30,7 +30,7 @@ struct CLITests {
             let path = "\(dir.path)/\(folder)/\(name)"
             try FileManager.default.createDirectory(atPath: "\(dir.path)/\(folder)", withIntermediateDirectories: true)
             let bytes = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 / 4096) &+ seed }
-            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            try WALSegmentHeader.stamped(Data(bytes), as: name).write(to: URL(fileURLWithPath: path))
             return path
         }
 

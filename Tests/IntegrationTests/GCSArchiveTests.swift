@@ -86,7 +86,7 @@ struct GCSArchiveTests {
     func roundTripIsByteIdenticalAtBarmansKey(compression: WALFixture.Compression) async throws {
         let fx = try await GCSFixture.make("rt-\(compression.name)")
         defer { fx.cleanup() }
-        let content = WALFixture.segmentBytes(seed: UInt64(compression.name.utf8.count) * 7 + 3)
+        let content = WALFixture.segmentBytes(Self.segment, seed: UInt64(compression.name.utf8.count) * 7 + 3)
         let wal = try fx.writeWAL(Self.segment, content)
 
         let archived = try await fx.archive(wal, compression.flags)
@@ -149,7 +149,7 @@ struct GCSArchiveTests {
     @Test func missingCredentialsAreExplained() async throws {
         let fx = try await GCSFixture.make("nocred")
         defer { fx.cleanup() }
-        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 21))
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 21))
         var env = fx.gcs.environment
         env["STORAGE_EMULATOR_HOST"] = ""
         env["HOME"] = fx.dir.path
@@ -164,7 +164,7 @@ struct GCSArchiveTests {
     @Test func sameContentAgainIsOKWithWarningDifferentContentIsRefused() async throws {
         let fx = try await GCSFixture.make("dup")
         defer { fx.cleanup() }
-        let original = WALFixture.segmentBytes(seed: 11)
+        let original = WALFixture.segmentBytes(Self.segment, seed: 11)
         let wal = try fx.writeWAL(Self.segment, original)
         let first = try await fx.archive(wal)
         #expect(first.status == 0, "\(first.stderr)")
@@ -174,7 +174,7 @@ struct GCSArchiveTests {
         #expect(again.status == 0, "same content again: \(again.stderr)")
         #expect(again.stderr.contains("WARNING"), "no WARNING for an already archived segment: \(again.stderr)")
 
-        try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 12))
+        try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 12))
         let different = try await fx.archive(wal)
         #expect(different.status == 1, "different content: \(different.stderr)")
         #expect(!different.stderr.isEmpty)
@@ -191,7 +191,7 @@ struct GCSArchiveTests {
             configuration: GCSConfiguration(
                 bucket: fx.bucket, endpoint: fx.gcs.endpoint, resumableThreshold: 1 << 20, chunkSize: 1 << 20),
             transport: AsyncHTTPClientTransport(), credentials: GCSAnonymousCredentials())
-        let big = [UInt8](WALFixture.segmentBytes(seed: 77, size: 3 << 20) + Data([1, 2, 3]))
+        let big = [UInt8](WALFixture.segmentBytes(Self.segment, seed: 77, size: 3 << 20) + Data([1, 2, 3]))
         #expect(try await store.put("big/object", body: big, options: PutOptions(metadata: ["cloudwal-size": "x"])) == .created)
         #expect(try await fx.gcs.objectData(bucket: fx.bucket, key: "big/object") == Data(big))
         let info = try #require(try await store.head("big/object"))

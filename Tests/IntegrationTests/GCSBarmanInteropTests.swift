@@ -16,7 +16,7 @@ struct GCSBarmanInteropTests {
         let fx = try await GCSFixture.make("ob-\(compression.name)")
         defer { fx.cleanup() }
         let barman = try GCSBarmanCloud(server: fx.gcs)
-        let content = WALFixture.segmentBytes(seed: 200 + UInt64(compression.name.utf8.count))
+        let content = WALFixture.segmentBytes(Self.segment, seed: 200 + UInt64(compression.name.utf8.count))
         let wal = try fx.writeWAL(Self.segment, content)
         let archived = try await fx.archive(wal, compression.flags)
         #expect(archived.status == 0, "cloud-wal-archive \(compression.name): \(archived.stderr)")
@@ -35,7 +35,7 @@ struct GCSBarmanInteropTests {
         let fx = try await GCSFixture.make("bo-\(compression.name)")
         defer { fx.cleanup() }
         let barman = try GCSBarmanCloud(server: fx.gcs)
-        let content = WALFixture.segmentBytes(seed: 300 + UInt64(compression.name.utf8.count))
+        let content = WALFixture.segmentBytes(Self.segment, seed: 300 + UInt64(compression.name.utf8.count))
         let wal = try fx.writeWAL(Self.segment, content)
         try await barman.checkedArchive(url: fx.url, serverName: GCSFixture.serverName, walPath: wal,
                                         options: compression.flags)

@@ -111,7 +111,7 @@ struct S3ArchiveTests {
     func roundTripIsByteIdenticalAtBarmansKey(compression: WALFixture.Compression) async throws {
         let fx = try await S3Fixture.make("rt-\(compression.name)")
         defer { fx.cleanup() }
-        let content = WALFixture.segmentBytes(seed: UInt64(compression.name.utf8.count) * 7 + 3)
+        let content = WALFixture.segmentBytes(Self.segment, seed: UInt64(compression.name.utf8.count) * 7 + 3)
         let wal = try fx.writeWAL(Self.segment, content)
 
         let archived = try await fx.archive(wal, compression.flags)
@@ -141,7 +141,7 @@ struct S3ArchiveTests {
         defer { fx.cleanup() }
         let history = Data("1\t0/3000000\tno recovery target specified\n".utf8)
         let historyPath = try fx.writeWAL("00000002.history", history)
-        let partial = WALFixture.segmentBytes(seed: 42)
+        let partial = WALFixture.segmentBytes("000000010000000000000003.partial", seed: 42)
         let partialPath = try fx.writeWAL("000000010000000000000003.partial", partial)
 
         for (path, options) in [(historyPath, []), (partialPath, ["-z"])] {
@@ -171,7 +171,7 @@ struct S3ArchiveTests {
     @Test func tagsBecomeObjectTags() async throws {
         let fx = try await S3Fixture.make("tags")
         defer { fx.cleanup() }
-        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 5))
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 5))
         let result = try await fx.archive(wal, ["--tag", "env,ci", "--tag", "team, db ops", "--zstd"])
         #expect(result.status == 0, "\(result.stderr)")
         try #require(result.status == 0)
@@ -182,7 +182,7 @@ struct S3ArchiveTests {
     @Test func serverSideEncryptionAES256IsStored() async throws {
         let fx = try await S3Fixture.make("sse")
         defer { fx.cleanup() }
-        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 6))
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 6))
         let result = try await fx.archive(wal, ["-e", "AES256"])
         #expect(result.status == 0, "\(result.stderr)")
         try #require(result.status == 0)
@@ -209,7 +209,7 @@ struct S3ArchiveTests {
     @Test func sameContentAgainIsOKWithWarningDifferentContentIsRefused() async throws {
         let fx = try await S3Fixture.make("dup")
         defer { fx.cleanup() }
-        let original = WALFixture.segmentBytes(seed: 11)
+        let original = WALFixture.segmentBytes(Self.segment, seed: 11)
         let wal = try fx.writeWAL(Self.segment, original)
         let first = try await fx.archive(wal)
         #expect(first.status == 0, "\(first.stderr)")
@@ -219,7 +219,7 @@ struct S3ArchiveTests {
         #expect(again.status == 0, "same content again: \(again.stderr)")
         #expect(again.stderr.contains("WARNING"), "no WARNING for an already archived segment: \(again.stderr)")
 
-        try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 12))
+        try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 12))
         let different = try await fx.archive(wal)
         #expect(different.status == 1, "different content: \(different.stderr)")
         #expect(!different.stderr.isEmpty)
@@ -227,11 +227,11 @@ struct S3ArchiveTests {
                 "the archived object was changed")
 
         // The same rule holds when the first copy was compressed: the content is what counts.
-        let zwal = try fx.writeWAL("000000010000000000000005", WALFixture.segmentBytes(seed: 13))
+        let zwal = try fx.writeWAL("000000010000000000000005", WALFixture.segmentBytes("000000010000000000000005", seed: 13))
         #expect(try await fx.archive(zwal, ["-z"]).status == 0)
         let zkey = fx.key("000000010000000000000005", ext: ".gz")
         let stored = try await fx.moto.objectData(bucket: fx.bucket, key: zkey)
-        try fx.writeWAL("000000010000000000000005", WALFixture.segmentBytes(seed: 14))
+        try fx.writeWAL("000000010000000000000005", WALFixture.segmentBytes("000000010000000000000005", seed: 14))
         let zdifferent = try await fx.archive(zwal, ["-z"])
         #expect(zdifferent.status == 1, "different content, gzip: \(zdifferent.stderr)")
         #expect(try await fx.moto.objectData(bucket: fx.bucket, key: zkey) == stored)
@@ -264,7 +264,7 @@ struct S3ArchiveTests {
     @Test func archiveFailuresExitOneOrTwo() async throws {
         let fx = try await S3Fixture.make("afail")
         defer { fx.cleanup() }
-        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 21))
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 21))
 
         let missingFile = try await fx.archive(fx.dir.path + "/pg_wal/000000010000000000000009")
         #expect(missingFile.status == 1, "missing file: \(missingFile.stderr)")
@@ -285,7 +285,7 @@ struct S3ArchiveTests {
         #expect(missing.status == 1, "missing segment: \(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dest), "a failed restore left \(dest)")
 
-        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(seed: 22))
+        let wal = try fx.writeWAL(Self.segment, WALFixture.segmentBytes(Self.segment, seed: 22))
         try await fx.checkedArchive(wal)
         let down = try await fx.restore(Self.segment, to: dest, endpoint: try deadEndpoint())
         #expect(down.status == 2, "closed port: \(down.stderr)")
@@ -323,7 +323,7 @@ struct S3AuthTests {
         #expect(test.status == 0, "-t with valid credentials: \(test.stderr)")
 
         // PUT with a payload hash, If-None-Match and metadata; then HEAD and GET, all signed.
-        let content = WALFixture.segmentBytes(seed: 31)
+        let content = WALFixture.segmentBytes(S3ArchiveTests.segment, seed: 31)
         let key = fx.key(S3ArchiveTests.segment)
         let valid = store(fx)
         let put = try await valid.put(key, body: [UInt8](content), options: PutOptions(metadata: ["cloudwal-size": "1"]))
@@ -342,7 +342,7 @@ struct S3AuthTests {
 
         var wrongEnvironment = fx.moto.environment
         wrongEnvironment["AWS_SECRET_ACCESS_KEY"] = wrongSecret
-        let other = try fx.writeWAL("000000010000000000000003", WALFixture.segmentBytes(seed: 32))
+        let other = try fx.writeWAL("000000010000000000000003", WALFixture.segmentBytes("000000010000000000000003", seed: 32))
         for refused in [
             try await fx.archive(other, env: wrongEnvironment),
             try await fx.binary.run(

@@ -14,7 +14,7 @@ struct S3BarmanInteropTests {
         let fx = try await S3Fixture.make("bb-\(compression.name)")
         defer { fx.cleanup() }
         let barman = try BarmanCloud(server: fx.moto)
-        let content = WALFixture.segmentBytes(seed: 100 + UInt64(compression.name.utf8.count))
+        let content = WALFixture.segmentBytes(Self.segment, seed: 100 + UInt64(compression.name.utf8.count))
         let wal = try fx.writeWAL(Self.segment, content)
         try await barman.checkedArchive(url: fx.url, serverName: S3Fixture.serverName, walPath: wal,
                                         options: compression.flags)
@@ -31,7 +31,7 @@ struct S3BarmanInteropTests {
         let fx = try await S3Fixture.make("ob-\(compression.name)")
         defer { fx.cleanup() }
         let barman = try BarmanCloud(server: fx.moto)
-        let content = WALFixture.segmentBytes(seed: 200 + UInt64(compression.name.utf8.count))
+        let content = WALFixture.segmentBytes(Self.segment, seed: 200 + UInt64(compression.name.utf8.count))
         let wal = try fx.writeWAL(Self.segment, content)
         let archived = try await fx.archive(wal, compression.flags)
         #expect(archived.status == 0, "cloud-wal-archive \(compression.name): \(archived.stderr)")
@@ -50,7 +50,7 @@ struct S3BarmanInteropTests {
         let fx = try await S3Fixture.make("bo-\(compression.name)")
         defer { fx.cleanup() }
         let barman = try BarmanCloud(server: fx.moto)
-        let content = WALFixture.segmentBytes(seed: 300 + UInt64(compression.name.utf8.count))
+        let content = WALFixture.segmentBytes(Self.segment, seed: 300 + UInt64(compression.name.utf8.count))
         let wal = try fx.writeWAL(Self.segment, content)
         try await barman.checkedArchive(url: fx.url, serverName: S3Fixture.serverName, walPath: wal,
                                         options: compression.flags)
@@ -93,8 +93,8 @@ struct S3BarmanInteropTests {
         defer { fx.cleanup() }
         let barman = try BarmanCloud(server: fx.moto)
         let oursName = "000000010000000000000007", theirsName = "000000010000000000000008"
-        let ours = WALFixture.segmentBytes(seed: 400 + UInt64(compression.name.utf8.count))
-        let theirs = WALFixture.segmentBytes(seed: 500 + UInt64(compression.name.utf8.count))
+        let ours = WALFixture.segmentBytes(oursName + ".partial", seed: 400 + UInt64(compression.name.utf8.count))
+        let theirs = WALFixture.segmentBytes(theirsName + ".partial", seed: 500 + UInt64(compression.name.utf8.count))
         let oursPath = try fx.writeWAL(oursName + ".partial", ours)
         let theirsPath = try fx.writeWAL(theirsName + ".partial", theirs)
 

@@ -40,7 +40,7 @@ struct SidecarSafetyTests {
                     for offset in 0..<min(8, size - index) { bytes[index + offset] = random[offset] }
                 }
             }
-            let data = Data(bytes)
+            let data = WALSegmentHeader.stamped(Data(bytes), as: name)
             try data.write(to: URL(fileURLWithPath: wal + "/" + name))
             try ServerAccount.current.own(wal + "/" + name)
             return data

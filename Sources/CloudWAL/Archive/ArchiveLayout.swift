@@ -55,4 +55,7 @@ public enum ObjectMetadataKey {
     public static let sha256 = "cloudwal-sha256"
     /// Size of the uncompressed content in bytes.
     public static let size = "cloudwal-size"
+    /// The system identifier of the cluster that wrote a segment (decimal, as `pg_controldata`
+    /// shows it), from the segment's long page header; absent for `.history` and `.backup` files.
+    public static let systemIdentifier = "cloudwal-sysid"
 }

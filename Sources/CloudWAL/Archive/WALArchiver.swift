@@ -58,7 +58,10 @@ public struct WALArchiver: Sendable {
         if let existing = try await findExisting(wal) {
             return try await settleDuplicate(existing: existing, content: content, wal: wal)
         }
-        let metadata = [ObjectMetadataKey.sha256: content.sha256, ObjectMetadataKey.size: String(content.size)]
+        var metadata = [ObjectMetadataKey.sha256: content.sha256, ObjectMetadataKey.size: String(content.size)]
+        if let systemIdentifier = content.systemIdentifier {
+            metadata[ObjectMetadataKey.systemIdentifier] = String(systemIdentifier)
+        }
         let tags = wal.kind == .history && !configuration.historyTags.isEmpty
             ? configuration.historyTags : configuration.tags
         // Uncompressed, the body is the content: its digest doubles as the upload's payload hash.
@@ -96,11 +99,14 @@ public struct WALArchiver: Sendable {
         var body: [UInt8]?
         var sha256: String
         var size: Int
+        /// The writing cluster, from the segment's first page header (nil for text files).
+        var systemIdentifier: UInt64?
     }
 
     /// Reads the file once, hashing (and, with a compression, compressing) each chunk as it is
     /// read. Uncompressed, only the digest is kept: the upload reads the file again from the page
-    /// cache rather than holding a whole segment in memory.
+    /// cache rather than holding a whole segment in memory. A segment's first page header is
+    /// judged from the first chunk, before anything is compressed or sent.
     private func readAndEncode(_ path: String, wal: WALFileName) throws -> EncodedContent {
         do {
             let handle = try FileHandle.openForReading(path)
@@ -111,6 +117,7 @@ public struct WALArchiver: Sendable {
                     "\(path) is \(size) bytes: a WAL segment is a power of two from 1 MiB to 1 GiB")
             }
             var digest = ContentDigest()
+            var verdict: WALHeaderCheck.Verdict?
             var compressed: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: Swift.min(Self.readChunkSize, Swift.max(size, 1)))
             let compressor = try configuration.compression?.makeCompressor(level: configuration.compressionLevel)
@@ -118,6 +125,9 @@ public struct WALArchiver: Sendable {
             while true {
                 let count = try buffer.withUnsafeMutableBytes { try handle.readFully(into: $0) }
                 if count == 0 { break }
+                if verdict == nil {
+                    verdict = try judgeHeader(buffer.prefix(count), path: path, wal: wal, size: size)
+                }
                 try buffer.withUnsafeBytes { raw in
                     let chunk = UnsafeRawBufferPointer(rebasing: raw[..<count])
                     digest.update(chunk)
@@ -131,12 +141,33 @@ public struct WALArchiver: Sendable {
             guard digest.byteCount == size else {
                 throw WALError(.sourceUnreadable, "\(path) changed size while being read (\(size) → \(digest.byteCount))")
             }
-            return EncodedContent(body: body, sha256: digest.finalize(), size: size)
+            // An empty file never reached the check above; judge it too (a segment is refused).
+            let systemIdentifier = try (verdict ?? judgeHeader([], path: path, wal: wal, size: size)).systemIdentifier
+            return EncodedContent(
+                body: body, sha256: digest.finalize(), size: size, systemIdentifier: systemIdentifier)
         } catch let error as SystemError {
             throw WALError(.sourceUnreadable, "\(path): \(error.reason)")
         } catch let error as CompressionError {
             throw WALError(.sourceUnreadable, "\(path): compression failed: \(error.message)")
         }
+    }
+
+    /// Refuses a segment whose first page is not that segment's; warns on an unknown magic.
+    private func judgeHeader(
+        _ firstBytes: ArraySlice<UInt8>, path: String, wal: WALFileName, size: Int
+    ) throws -> WALHeaderCheck.Verdict {
+        let verdict = WALHeaderCheck.check(firstBytes: firstBytes, name: wal, fileSize: size)
+        switch verdict {
+        case .mismatch(let reason):
+            throw WALError(.corrupt, "Refusing to archive \(path): \(reason)")
+        case .unknownMagic(let magic, _):
+            let note = "\(wal.name) has WAL page magic 0x\(WALHeaderCheck.hex(magic)), which no PostgreSQL major "
+                + "known to this cloud-wal writes; archiving it, as the rest of its header matches its name"
+            logger.warning("\(note)")
+        case .consistent, .notApplicable:
+            break
+        }
+        return verdict
     }
 
     /// The first stored form of `wal` (any compression), if one exists.

@@ -11,6 +11,10 @@ struct WALObjectReader: Sendable {
         let size: Int
         /// Whether a recorded SHA-256 was there to compare with (objects written by barman-cloud have none).
         let verified: Bool
+        /// The first plain bytes (up to a WAL page header's worth), for `WALHeaderCheck`.
+        let firstBytes: [UInt8]
+        /// The user metadata stored with the object.
+        let metadata: [String: String]
     }
 
     /// Reads `key`, decompressing by its extension, handing each plain chunk to `sink`.
@@ -26,21 +30,29 @@ struct WALObjectReader: Sendable {
         }
         var digest = ContentDigest()
         var plain: [UInt8] = []
-        let decompressor = try compression?.makeDecompressor()
+        var firstBytes: [UInt8] = []
+        func pass(_ bytes: UnsafeRawBufferPointer) throws {
+            if firstBytes.count < WALPageHeader.size {
+                firstBytes += bytes.prefix(WALPageHeader.size - firstBytes.count)
+            }
+            digest.update(bytes)
+            try sink(bytes)
+        }
+        let decompressor: (any StreamingDecompressor)?
+        do {
+            decompressor = try compression?.makeDecompressor()
+        } catch let error as CompressionError {
+            // A codec that cannot start (out of memory) is a local failure, never an unclassified escape.
+            throw WALError(.destinationFailed, "Cannot start decompressing \(key): \(error.message)")
+        }
         do {
             for try await chunk in download.chunks {
                 if let decompressor {
                     plain.removeAll(keepingCapacity: true)
                     try chunk.withUnsafeBytes { try decompressor.decompress($0, into: &plain) }
-                    try plain.withUnsafeBytes { bytes in
-                        digest.update(bytes)
-                        try sink(bytes)
-                    }
+                    try plain.withUnsafeBytes { try pass($0) }
                 } else {
-                    try chunk.withUnsafeBytes { bytes in
-                        digest.update(bytes)
-                        try sink(bytes)
-                    }
+                    try chunk.withUnsafeBytes { try pass($0) }
                 }
             }
             try decompressor?.finish()
@@ -63,7 +75,9 @@ struct WALObjectReader: Sendable {
         if expectSegment, !WALSegmentSize.isValid(digest.byteCount) {
             throw WALError(.corrupt, "\(key) is corrupt: \(digest.byteCount) bytes is not a WAL segment size")
         }
-        return Result(sha256: sha256, size: digest.byteCount, verified: recorded != nil)
+        return Result(
+            sha256: sha256, size: digest.byteCount, verified: recorded != nil, firstBytes: firstBytes,
+            metadata: download.info.metadata)
     }
 }
 

@@ -4,9 +4,13 @@ import Logging
 /// `restore_command` runs.
 ///
 /// `%p` is only ever complete: bytes go to a temporary file beside it, are verified (codec
-/// checks, recorded SHA-256, segment size), fsynced, and renamed into place. With a spool, the
+/// checks, recorded SHA-256, segment size, the first page header against the requested name and
+/// against the data directory's cluster), fsynced, and renamed into place. With a spool, the
 /// segments after the requested one are fetched at the same time, so the next calls are served
-/// from local disk.
+/// from local disk; a spooled file passes the same header checks before it is handed over.
+///
+/// Each call first removes temporary files that killed earlier calls abandoned beside the
+/// destination and in the spool (`TemporaryFileName`).
 public struct WALRestorer: Sendable {
     public enum Outcome: Sendable, Equatable {
         case restored(key: String, size: Int, fromPartial: Bool, verified: Bool)
@@ -17,12 +21,22 @@ public struct WALRestorer: Sendable {
     public let store: any ObjectStore
     public let layout: ArchiveLayout
     public let spool: WALSpool?
+    /// The data directory whose cluster restored segments must come from, when it is one
+    /// (`restore_command` runs in it, hence the default `.`); nil skips that check.
+    public let dataDirectory: String?
+    /// Age after which an abandoned temporary file is removed even if its pid is alive.
+    public let temporaryFileMaxAge: Int
     private let logger: Logger
 
-    public init(store: any ObjectStore, layout: ArchiveLayout, spool: WALSpool? = nil, logger: Logger) {
+    public init(
+        store: any ObjectStore, layout: ArchiveLayout, spool: WALSpool? = nil, dataDirectory: String? = ".",
+        temporaryFileMaxAge: Int = TemporaryFileName.defaultMaxAge, logger: Logger
+    ) {
         self.store = store
         self.layout = layout
         self.spool = spool
+        self.dataDirectory = dataDirectory
+        self.temporaryFileMaxAge = temporaryFileMaxAge
         self.logger = logger
     }
 
@@ -30,6 +44,8 @@ public struct WALRestorer: Sendable {
         let key: String
         let compression: Compression?
         let isPartial: Bool
+        /// The stored file's own name (the `.partial` for a partial segment): what its header must match.
+        let stored: WALFileName
     }
 
     /// Where `wal` is stored, preferring a complete segment over its `.partial`.
@@ -38,12 +54,12 @@ public struct WALRestorer: Sendable {
         for object in try await listing(prefix: layout.searchPrefix(for: wal)).objects {
             guard let parsed = ArchiveLayout.parseObjectName(object.key) else { continue }
             if parsed.wal.name == wal.name {
-                return Located(key: object.key, compression: parsed.compression, isPartial: false)
+                return Located(key: object.key, compression: parsed.compression, isPartial: false, stored: parsed.wal)
             }
             if allowPartial, wal.kind == .segment, parsed.wal.kind == .partial,
                 parsed.wal.segmentName == wal.name, partial == nil
             {
-                partial = Located(key: object.key, compression: parsed.compression, isPartial: true)
+                partial = Located(key: object.key, compression: parsed.compression, isPartial: true, stored: parsed.wal)
             }
         }
         return partial
@@ -54,9 +70,14 @@ public struct WALRestorer: Sendable {
         guard let wal = WALFileName(walName), !walName.contains("/") else {
             throw WALError(.invalidInput, "\(walName) is an invalid name for a WAL file")
         }
+        removeAbandonedTemporaryFiles(beside: destination)
+        let cluster = clusterSystemIdentifier()
         if let spool {
             do {
-                if try spool.take(walName, to: destination) {
+                let accept: (WALHeaderCheck.Verdict) -> Bool = { verdict in
+                    (try? self.judge(verdict, as: walName, source: spool.path(for: walName), cluster: cluster)) != nil
+                }
+                if try spool.take(wal, to: destination, accept: accept) {
                     logger.info("Restored \(walName) from the spool \(spool.directory)")
                     return .fromSpool
                 }
@@ -73,12 +94,13 @@ public struct WALRestorer: Sendable {
                 if !ahead.isEmpty {
                     try prepareSpool(spool)
                     for (name, located) in ahead {
-                        group.addTask { await prefetch(located, as: name, into: spool) }
+                        group.addTask { await prefetch(located, as: name, into: spool, cluster: cluster) }
                     }
                 }
             }
             let main = try await download(
-                found, to: destination, expectSegment: wal.kind == .segment || wal.kind == .partial)
+                found, as: walName, to: destination, expectSegment: wal.kind == .segment || wal.kind == .partial,
+                cluster: cluster)
             // Extras finish before we return: PostgreSQL asks for the next segment right after.
             for try await _ in group {}
             return main
@@ -112,7 +134,9 @@ public struct WALRestorer: Sendable {
             guard let parsed = ArchiveLayout.parseObjectName(object.key), parsed.wal.kind == .segment,
                 parsed.wal.name > wal.name, !found.contains(where: { $0.0 == parsed.wal.name })
             else { continue }
-            found.append((parsed.wal.name, Located(key: object.key, compression: parsed.compression, isPartial: false)))
+            found.append(
+                (parsed.wal.name,
+                 Located(key: object.key, compression: parsed.compression, isPartial: false, stored: parsed.wal)))
             if found.count == limit { break }
         }
         return found
@@ -128,11 +152,13 @@ public struct WALRestorer: Sendable {
 
     /// Fetches one extra segment into the spool. Failures only cost a later download, so they are
     /// logged, not thrown.
-    private func prefetch(_ located: Located, as name: String, into spool: WALSpool) async -> WALObjectReader.Result? {
+    private func prefetch(_ located: Located, as name: String, into spool: WALSpool, cluster: UInt64?) async
+        -> WALObjectReader.Result?
+    {
         let target = spool.path(for: name)
         guard !FileSystemOps.exists(target) else { return nil }
         do {
-            return try await download(located, to: target, expectSegment: true)
+            return try await download(located, as: name, to: target, expectSegment: true, cluster: cluster)
         } catch {
             logger.warning("Prefetching \(name) failed: \(error)")
             return nil
@@ -140,10 +166,10 @@ public struct WALRestorer: Sendable {
     }
 
     /// Streams `located` into `destination` through a verified, fsynced temporary file.
-    private func download(_ located: Located, to destination: String, expectSegment: Bool) async throws
-        -> WALObjectReader.Result
-    {
-        let temporary = FileSystemOps.temporarySibling(of: destination, tag: "cloud-wal")
+    private func download(
+        _ located: Located, as walName: String, to destination: String, expectSegment: Bool, cluster: UInt64?
+    ) async throws -> WALObjectReader.Result {
+        let temporary = FileSystemOps.temporarySibling(of: destination)
         let handle: FileHandle
         do {
             handle = try FileHandle.createExclusive(temporary, mode: 0o600)
@@ -155,6 +181,9 @@ public struct WALRestorer: Sendable {
             let result = try await WALObjectReader(store: store).read(
                 located.key, compression: located.compression, expectSegment: expectSegment,
                 sink: { try handle.write($0) })
+            let verdict = WALHeaderCheck.check(firstBytes: result.firstBytes, name: located.stored, fileSize: result.size)
+            try judge(verdict, as: walName, source: located.key, cluster: cluster)
+            try checkRecordedIdentity(result.metadata, against: verdict, key: located.key)
             try handle.sync()
             try handle.close()
             try FileSystemOps.rename(temporary, to: destination)
@@ -162,6 +191,62 @@ public struct WALRestorer: Sendable {
             return result
         } catch let error as SystemError {
             throw WALError(.destinationFailed, "Cannot write \(destination): \(error.reason)")
+        }
+    }
+
+    // MARK: - Content checks and leftovers
+
+    /// Throws `WALError(.corrupt)` unless `verdict` says the bytes are `walName`'s and, when the
+    /// process runs in a data directory, its cluster's. Never lets foreign WAL reach PostgreSQL.
+    func judge(_ verdict: WALHeaderCheck.Verdict, as walName: String, source: String, cluster: UInt64?) throws {
+        switch verdict {
+        case .mismatch(let reason):
+            throw WALError(.corrupt, "Refusing \(source) as \(walName): \(reason)")
+        case .unknownMagic(let magic, _):
+            let note = "\(source) has WAL page magic 0x\(WALHeaderCheck.hex(magic)), unknown to this cloud-wal; "
+                + "restoring it, as the rest of its header matches \(walName)"
+            logger.warning("\(note)")
+        case .consistent, .notApplicable:
+            break
+        }
+        if let cluster, let writer = verdict.systemIdentifier, writer != cluster {
+            throw WALError(
+                .corrupt,
+                "Refusing \(source) as \(walName): it was written by the cluster with system identifier "
+                    + "\(writer), not this data directory's \(cluster)")
+        }
+    }
+
+    /// A segment whose recorded `cloudwal-sysid` differs from its own header was swapped in the store.
+    private func checkRecordedIdentity(
+        _ metadata: [String: String], against verdict: WALHeaderCheck.Verdict, key: String
+    ) throws {
+        guard let recorded = metadata[ObjectMetadataKey.systemIdentifier], let actual = verdict.systemIdentifier,
+            recorded != String(actual)
+        else { return }
+        throw WALError(
+            .corrupt, "\(key) is corrupt: its header names system identifier \(actual), the recorded one is \(recorded)")
+    }
+
+    /// The system identifier of the data directory this process restores into, if it runs in one.
+    private func clusterSystemIdentifier() -> UInt64? {
+        guard let dataDirectory else { return nil }
+        do {
+            return try DataDirectoryIdentity.systemIdentifier(ofDataDirectory: dataDirectory)
+        } catch {
+            // Unreadable pg_control: the cluster check is skipped rather than recovery stopped.
+            logger.warning("Cannot read the system identifier in \(dataDirectory)/global/pg_control: \(error)")
+            return nil
+        }
+    }
+
+    private func removeAbandonedTemporaryFiles(beside destination: String) {
+        var directories = [FileSystemOps.directory(of: destination)]
+        if let spool { directories.append(spool.directory) }
+        for directory in directories {
+            for name in TemporaryFileName.removeAbandoned(in: directory, maxAge: temporaryFileMaxAge) {
+                logger.info("Removed \(directory)/\(name), left behind by an interrupted run")
+            }
         }
     }
 }

@@ -28,10 +28,21 @@ public struct WALSpool: Sendable {
         try FileSystemOps.makeDirectories(directory, below: "/", mode: 0o700)
     }
 
-    /// Moves a spooled `walName` to `destination` if there is one; `false` when there is none.
-    func take(_ walName: String, to destination: String) throws -> Bool {
-        let source = path(for: walName)
+    /// Moves a spooled `wal` to `destination` if there is one and `accept` passes its first page
+    /// header; `false` when there is none. A spooled file that fails `accept` is removed (the
+    /// caller downloads again, and the archive's copy meets the same checks).
+    func take(_ wal: WALFileName, to destination: String, accept: (WALHeaderCheck.Verdict) -> Bool) throws -> Bool {
+        let source = path(for: wal.name)
         guard FileSystemOps.exists(source) else { return false }
+        let handle = try FileHandle.openForReading(source)
+        let size = try handle.size()
+        var first = [UInt8](repeating: 0, count: WALPageHeader.size)
+        let count = try first.withUnsafeMutableBytes { try handle.readFully(into: $0) }
+        try handle.close()
+        guard accept(WALHeaderCheck.check(firstBytes: first.prefix(count), name: wal, fileSize: size)) else {
+            try FileSystemOps.remove(source)
+            return false
+        }
         do {
             try FileSystemOps.rename(source, to: destination)
         } catch let error as SystemError where error.errno == EXDEV {

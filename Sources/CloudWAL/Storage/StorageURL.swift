@@ -23,13 +23,20 @@ public struct StorageURL: Sendable, Equatable, CustomStringConvertible {
     public let prefix: String
     public let original: String
 
-    public var description: String { original }
+    /// The URL with any user information and query string masked: safe for logs and errors.
+    public var description: String { Self.redacted(original) }
 
     /// Parses `url`. `provider` is the explicit `--cloud-provider`; without one the scheme decides,
     /// where barman-cloud would assume S3 and then refuse a non-S3 URL.
-    public init(parsing url: String, provider: CloudProvider?) throws {
-        original = url
-        let parts = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+    ///
+    /// Bucket, container and account names are checked against their provider's rules here,
+    /// before anything connects; a URL carrying credentials (`user:password@`) is refused, and no
+    /// error message ever repeats them.
+    public init(parsing text: String, provider: CloudProvider?) throws {
+        original = text
+        // Every message below names the URL only in this form.
+        let url = Self.redacted(text)
+        let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty else {
             throw StorageError(.invalidRequest, "Invalid URL '\(url)': expected scheme://location")
         }
@@ -37,6 +44,15 @@ public struct StorageURL: Sendable, Equatable, CustomStringConvertible {
         let rest = String(parts[1])
         let host = String(rest.prefix { $0 != "/" })
         let path = String(rest.dropFirst(host.count))
+        guard !host.contains("@") else {
+            throw StorageError(
+                .invalidRequest,
+                "Invalid URL '\(url)': credentials do not belong in the URL (use the provider's credential "
+                    + "options or environment)")
+        }
+        func validate(_ problem: String?, _ what: String) throws {
+            if let problem { throw StorageError(.invalidRequest, "Invalid \(what) in '\(url)': \(problem)") }
+        }
 
         func require(_ expected: CloudProvider) throws {
             if let provider, provider != expected {
@@ -60,11 +76,13 @@ public struct StorageURL: Sendable, Equatable, CustomStringConvertible {
         case "s3":
             try require(.awsS3)
             guard !host.isEmpty else { throw StorageError(.invalidRequest, "Invalid s3 URL address: \(url)") }
+            try validate(S3BucketName.problem(with: host), "S3 bucket name")
             location = .s3(bucket: host)
             prefix = String(path.drop { $0 == "/" })
         case "gs":
             try require(.googleCloudStorage)
             guard !host.isEmpty else { throw StorageError(.invalidRequest, "Invalid gs URL address: \(url)") }
+            try validate(GCSBucketName.problem(with: host), "Google Cloud Storage bucket name")
             location = .gcs(bucket: host)
             prefix = Self.strippingSlashes(path)
         case "http", "https":
@@ -75,6 +93,7 @@ public struct StorageURL: Sendable, Equatable, CustomStringConvertible {
                 guard segments.count >= 3, segments[0] == "storage", segments[1] == "browser" else {
                     throw StorageError(.invalidRequest, "Invalid Google Cloud Storage URL: \(url)")
                 }
+                try validate(GCSBucketName.problem(with: segments[2]), "Google Cloud Storage bucket name")
                 location = .gcs(bucket: segments[2])
                 prefix = segments.dropFirst(3).joined(separator: "/")
             } else {
@@ -83,6 +102,9 @@ public struct StorageURL: Sendable, Equatable, CustomStringConvertible {
                     guard let container = segments.first else {
                         throw StorageError(.invalidRequest, "Invalid Azure URL '\(url)': no container")
                     }
+                    let account = String(host.prefix { $0 != "." })
+                    try validate(AzureStorageName.accountProblem(with: account), "Azure storage account")
+                    try validate(AzureStorageName.containerProblem(with: container), "Azure container")
                     location = .azure(endpoint: "\(scheme)://\(host)", container: container, isEmulator: false)
                     prefix = segments.dropFirst().joined(separator: "/")
                 } else {
@@ -90,6 +112,9 @@ public struct StorageURL: Sendable, Equatable, CustomStringConvertible {
                     guard segments.count >= 2 else {
                         throw StorageError(.invalidRequest, "Invalid Azure URL '\(url)': expected /ACCOUNT/CONTAINER")
                     }
+                    // The emulator's account is whatever it was configured with (Azurite accepts
+                    // any); the container follows Azure's rules, as the service would enforce.
+                    try validate(AzureStorageName.containerProblem(with: segments[1]), "Azure container")
                     location = .azure(
                         endpoint: "\(scheme)://\(host)/\(segments[0])", container: segments[1], isEmulator: true)
                     prefix = segments.dropFirst(2).joined(separator: "/")
@@ -98,6 +123,25 @@ public struct StorageURL: Sendable, Equatable, CustomStringConvertible {
         default:
             throw StorageError(.invalidRequest, "Unsupported URL scheme '\(scheme)' in '\(url)'")
         }
+    }
+
+    /// `url` with the user information before a host's `@` and everything from `?` or `;` (a SAS
+    /// token or signed query) replaced by `***`.
+    public static func redacted(_ url: String) -> String {
+        var text = Substring(url)
+        var scheme: Substring = ""
+        if let separator = text.range(of: "://") {
+            scheme = text[..<separator.upperBound]
+            text = text[separator.upperBound...]
+        }
+        let authorityEnd = text.firstIndex(of: "/") ?? text.endIndex
+        if let at = text[..<authorityEnd].lastIndex(of: "@") {
+            text = "***" + text[at...]
+        }
+        if let query = text.firstIndex(where: { $0 == "?" || $0 == ";" }) {
+            text = text[..<query] + "***"
+        }
+        return String(scheme + text)
     }
 
     private static func strippingSlashes(_ path: String) -> String {

@@ -64,11 +64,16 @@ public enum FileSystemOps {
         guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("unlink", path: path, errno: errno) }
     }
 
-    /// A name for a temporary file beside `path` that no concurrent process will pick.
-    public static func temporarySibling(of path: String, tag: String) -> String {
-        let dir = directory(of: path)
-        let random = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        return "\(dir)/.\(baseName(of: path)).\(tag).\(getpid()).\(random)"
+    /// A name for a temporary file beside `path` that no concurrent process will pick, in the
+    /// one pattern a later run recognises and removes once abandoned (`TemporaryFileName`).
+    public static func temporarySibling(of path: String) -> String {
+        TemporaryFileName.sibling(of: path)
+    }
+
+    /// As `temporarySibling(of:)`. `tag` is no longer part of the name: every temporary file
+    /// carries the same pattern so that one sweep finds them all.
+    public static func temporarySibling(of path: String, tag _: String) -> String {
+        TemporaryFileName.sibling(of: path)
     }
 
     /// Entries of a directory, without `.` and `..`; sorted so listings are deterministic.

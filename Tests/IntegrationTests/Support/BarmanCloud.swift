@@ -77,9 +77,14 @@ enum WALFixture {
         var testDescription: String { name }
     }
 
+    /// `rawSegmentBytes` that start with segment `name`'s long page header, as cloud-wal requires.
+    static func segmentBytes(_ name: String, seed: UInt64, size: Int = 1 << 20) -> Data {
+        WALSegmentHeader.stamped(rawSegmentBytes(seed: seed, size: size), as: name)
+    }
+
     /// 1 MiB (a valid segment size) that compresses roughly like WAL (page headers, runs of
     /// pseudo-random bytes, zero padding, repeated tuples) and differs for every seed.
-    static func segmentBytes(seed: UInt64, size: Int = 1 << 20) -> Data {
+    static func rawSegmentBytes(seed: UInt64, size: Int = 1 << 20) -> Data {
         var data = Data(count: size)
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         data.withUnsafeMutableBytes { raw in

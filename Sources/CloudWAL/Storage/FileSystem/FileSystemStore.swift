@@ -54,8 +54,11 @@ public struct FileSystemStore: ObjectStore {
     func prepareTemporary(for key: String) throws -> (path: String, temporary: String) {
         let path = try self.path(for: key)
         try requireRoot()
-        try mapErrors(key) { try FileSystemOps.makeDirectories(FileSystemOps.directory(of: path), below: root) }
-        return (path, FileSystemOps.temporarySibling(of: path, tag: "tmp"))
+        let directory = FileSystemOps.directory(of: path)
+        try mapErrors(key) { try FileSystemOps.makeDirectories(directory, below: root) }
+        // A writer killed mid-put left its temporary file here; listings skip it, but it holds space.
+        TemporaryFileName.removeAbandoned(in: directory)
+        return (path, FileSystemOps.temporarySibling(of: path))
     }
 
     /// Makes a filled temporary file the object: fsync, metadata, link (create-only) or rename,
@@ -63,7 +66,7 @@ public struct FileSystemStore: ObjectStore {
     func publish(_ data: FileHandle, temporary dataTemp: String, at path: String, options: PutOptions) throws -> PutOutcome {
         let directory = FileSystemOps.directory(of: path)
         let metaPath = Self.metadataPath(for: path)
-        let metaTemp = FileSystemOps.temporarySibling(of: metaPath, tag: "tmp")
+        let metaTemp = FileSystemOps.temporarySibling(of: metaPath)
         defer {
             try? FileSystemOps.remove(dataTemp)
             try? FileSystemOps.remove(metaTemp)
