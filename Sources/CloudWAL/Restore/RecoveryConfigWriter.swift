@@ -39,7 +39,7 @@ struct RecoveryConfigWriter {
 
     /// Temp file beside `path`, fsync, rename over, fsync the directory: never a half-written file.
     static func replaceFile(_ path: String, contents: String, owner: FileOwner) throws {
-        let temporary = FileSystemOps.temporarySibling(of: path, tag: "restore")
+        let temporary = FileSystemOps.temporarySibling(of: path)
         do {
             let handle = try FileHandle.createExclusive(temporary, mode: 0o600)
             try handle.write(Array(contents.utf8))

@@ -41,7 +41,7 @@ actor SpooledUpload: ObjectUpload {
         self.partSize = partSize
         self.options = options
         let directory = Environment.current()["TMPDIR"] ?? "/tmp"
-        path = FileSystemOps.temporarySibling(of: "\(directory)/cloud-wal-upload", tag: "spool")
+        path = FileSystemOps.temporarySibling(of: "\(directory)/cloud-wal-upload")
         handle = try FileHandle.createExclusive(path, mode: 0o600)
     }
 

@@ -70,12 +70,6 @@ public enum FileSystemOps {
         TemporaryFileName.sibling(of: path)
     }
 
-    /// As `temporarySibling(of:)`. `tag` is no longer part of the name: every temporary file
-    /// carries the same pattern so that one sweep finds them all.
-    public static func temporarySibling(of path: String, tag _: String) -> String {
-        TemporaryFileName.sibling(of: path)
-    }
-
     /// Entries of a directory, without `.` and `..`; sorted so listings are deterministic.
     public static func contents(of path: String) throws -> [(name: String, isDirectory: Bool)] {
         guard let dir = opendir(path) else { throw SystemError("opendir", path: path, errno: errno) }

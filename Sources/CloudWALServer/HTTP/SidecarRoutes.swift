@@ -109,7 +109,7 @@ public struct SidecarRoutes: Sendable {
         }
         // Always restored into the private spool first (verified, fsynced); then either sent
         // or put into the WAL directory through its descriptor.
-        let spooled = FileSystemOps.temporarySibling(of: settings.spoolDirectory + "/" + wal.name, tag: "fetch")
+        let spooled = FileSystemOps.temporarySibling(of: settings.spoolDirectory + "/" + wal.name)
         await activity.begin(.walFetch, wal.name)
         let start = ContinuousClock.now
         do {

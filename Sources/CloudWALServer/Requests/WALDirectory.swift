@@ -72,7 +72,8 @@ final class WALDirectory {
     /// 200 follows only once the file and the directory entry are on disk.
     func install(from source: String, as name: String) throws(SidecarFailure) {
         try checkWritable(name)
-        let temporary = ".\(name).cloud-wal.\(getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
+        // The library's one temporary-file pattern, so a later run's sweep can tell an abandoned one.
+        let temporary = FileSystemOps.baseName(of: TemporaryFileName.sibling(of: name))
         let output = openat(descriptor, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard output >= 0 else { throw failure("create a temporary file for \(name)") }
         var placed = false

@@ -83,7 +83,9 @@ struct ServeCommand: CloudCommand {
 
         let archiver = WALArchiver(
             store: plan.archive.store, layout: plan.archive.layout, configuration: plan.archiver, logger: logger)
-        let restorer = WALRestorer(store: plan.archive.store, layout: plan.archive.layout, logger: logger)
+        // Restored WAL must come from the cluster whose PGDATA this sidecar serves.
+        let restorer = WALRestorer(
+            store: plan.archive.store, layout: plan.archive.layout, dataDirectory: settings.dataDirectory, logger: logger)
         let operations = LibraryWALOperations(archiver: archiver, restorer: restorer, walDirectory: settings.walDirectory)
         // Base backups of PGDATA as mounted here, over a PostgreSQL session configured the libpq
         // way (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE), compressed like the WAL.
