@@ -91,8 +91,7 @@ public struct WALRestorer: Sendable {
         let result = try await withThrowingTaskGroup(of: WALObjectReader.Result?.self) { group in
             if let spool, spool.parallel > 1, wal.kind == .segment {
                 let ahead = try await segments(after: wal, limit: spool.parallel - 1)
-                if !ahead.isEmpty {
-                    try prepareSpool(spool)
+                if !ahead.isEmpty, prepareSpool(spool) {
                     for (name, located) in ahead {
                         group.addTask { await prefetch(located, as: name, into: spool, cluster: cluster) }
                     }
@@ -142,11 +141,15 @@ public struct WALRestorer: Sendable {
         return found
     }
 
-    private func prepareSpool(_ spool: WALSpool) throws {
+    /// The spool is a cache: when it cannot be made (read-only, full, not ours) the requested
+    /// segment is still restored, only nothing is fetched ahead.
+    private func prepareSpool(_ spool: WALSpool) -> Bool {
         do {
             try spool.prepare()
-        } catch let error as SystemError {
-            throw WALError(.destinationFailed, "Cannot create the spool directory: \(error)")
+            return true
+        } catch {
+            logger.warning("Not prefetching: cannot create the spool directory \(spool.directory): \(error)")
+            return false
         }
     }
 

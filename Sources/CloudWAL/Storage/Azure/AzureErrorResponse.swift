@@ -15,10 +15,11 @@ struct AzureErrorResponse: Sendable {
         message = (xml.value("Message") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? ""
     }
 
-    /// Server trouble and throttling; a 4xx other than 408/429 will not mend itself.
+    /// Server trouble and throttling, and a body that arrived damaged (`Md5Mismatch`: the next
+    /// attempt sends it again); any other 4xx will not mend itself.
     var isRetryable: Bool {
         status >= 500 || status == 408 || status == 429
-            || ["ServerBusy", "OperationTimedOut", "InternalError"].contains(code)
+            || ["ServerBusy", "OperationTimedOut", "InternalError", "Md5Mismatch"].contains(code)
     }
 
     func storageError(container: String, location: String) -> StorageError {

@@ -14,11 +14,14 @@ struct S3ErrorResponse: Sendable {
         bucketRegion = response.header("x-amz-bucket-region") ?? xml.value("Region")
     }
 
-    /// Throttling and server-side trouble: worth another attempt. 501 is a store saying it
-    /// lacks a feature (e.g. `If-None-Match`); asking again changes nothing.
+    /// Throttling and server-side trouble: worth another attempt. So is a body the server
+    /// received damaged (its checksum did not match what we signed): the next attempt sends it
+    /// again. 501 is a store saying it lacks a feature (e.g. `If-None-Match`); asking again
+    /// changes nothing.
     var isRetryable: Bool {
-        (status >= 500 && status != 501) || status == 429 || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"]
-            .contains(code)
+        (status >= 500 && status != 501) || status == 429
+            || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "BadDigest",
+                "XAmzContentSHA256Mismatch"].contains(code)
     }
 
     /// The bucket is in another region than the one we signed for.
