@@ -158,9 +158,10 @@ enum FaultMatrix {
     /// run can print the README's matrix. One write per line (O_APPEND keeps lines whole).
     private static func record(_ scenario: FaultScenario, _ outcome: String, _ verdict: Verdict) {
         guard let path = ProcessInfo.processInfo.environment["CLOUD_WAL_FAULT_MATRIX"], !path.isEmpty else { return }
-        let line = "\(scenario.backend.rawValue)\t\(scenario.command.rawValue)\t\(scenario.fault.name)\t"
-            + "expected \(scenario.expectedStatus)\t\(outcome)\t"
-            + (verdict.problems.isEmpty ? "PASS" : "FAIL: " + verdict.problems.joined(separator: " | ")) + "\n"
+        let problems = verdict.problems.map { $0.split(separator: "\n").first.map(String.init) ?? "" }
+        let line = "\(scenario.backend.rawValue)\t\(scenario.command.rawValue)\t\(scenario.fault.target.rawValue)\t"
+            + "\(scenario.fault.name)\texpected \(scenario.expectedStatus)\(scenario.fault.mayRefuseAsCorrupt ? " or 4" : "")\t\(outcome)\t"
+            + (problems.isEmpty ? "PASS" : "FAIL: " + problems.joined(separator: " | ")) + "\n"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         defer { close(fd) }

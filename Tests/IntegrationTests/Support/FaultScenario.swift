@@ -56,7 +56,7 @@ struct FaultScenario: Sendable, CustomTestStringConvertible {
     let command: FaultCommand
     let backend: FaultBackendKind
 
-    var testDescription: String { "\(fault.name) / \(command.rawValue)" }
+    var testDescription: String { "\(fault.target.rawValue): \(fault.name) / \(command.rawValue)" }
 
     /// What must happen: 0 after a fault a retry gets past; 2 (255 in targeted recovery) when
     /// every attempt meets it.

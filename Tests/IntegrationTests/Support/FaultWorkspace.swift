@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// One scenario's world: a bucket of its own on the suite's backend, a scratch directory (a fake
 /// `pg_wal`, restore destinations, a spool) and the commands, every one run through
@@ -64,10 +65,12 @@ struct FaultWorkspace: Sendable {
 
     func run(_ tool: String, _ args: [String], proxied: Bool = true, workingDirectory: String? = nil,
              timeout: Duration = hangLimit) async throws -> Run {
+        // `cloud-wal SUBCOMMAND`: the options follow the subcommand.
+        let common = backend.options(proxied: proxied) + ["--read-timeout", Self.readTimeout]
+        let argv = tool == "cloud-wal" ? Array(args.prefix(1)) + common + args.dropFirst() : common + args
         let start = ContinuousClock.now
         let result = try await CheckedCommand.run(
-            backend.binary.directory.path + "/" + tool,
-            backend.options(proxied: proxied) + ["--read-timeout", Self.readTimeout] + args,
+            backend.binary.directory.path + "/" + tool, argv,
             environment: backend.environment(proxied: proxied), scan: backend.scan,
             workingDirectory: workingDirectory, timeout: timeout)
         let elapsed = ContinuousClock.now - start
