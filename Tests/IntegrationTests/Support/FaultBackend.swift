@@ -52,7 +52,9 @@ struct FaultBackend: Sendable {
         // Material cloud-wal is given but must never print; the ones its backend does not use
         // (a SAS beside a connection string, a key file beside the GCS emulator) are set anyway:
         // a leak of any environment variable would show.
-        env["AWS_SESSION_TOKEN"] = env["AWS_SESSION_TOKEN"] ?? "cwtoken-" + randomToken(32)
+        // A session token only where the store ignores it: SeaweedFS would take the key for an
+        // STS one and refuse it.
+        if kind == .moto { env["AWS_SESSION_TOKEN"] = "cwtoken-" + randomToken(32) }
         env["CLOUD_WAL_TOKEN"] = "cwsidecar-" + randomToken(32)
         if kind == .azure {
             env["AZURE_STORAGE_SAS_TOKEN"] =
@@ -229,9 +231,7 @@ extension FaultBackend {
                 stops.append { await weed.stop() }
                 let proxy = try await FaultProxy.start(upstreamPort: weed.s3Port)
                 stops.append { await proxy.stop() }
-                var env = weed.environment
-                // SeaweedFS checks every signature; a session token it does not know would be refused.
-                env["AWS_SESSION_TOKEN"] = nil
+                let env = weed.environment
                 backend = FaultBackend(kind: kind, proxy: proxy, upstreamPort: weed.s3Port,
                                        credentialsEnvironment: env, s3: weed.inspector, binary: binary, scanDirectory: scratch.path)
             case .gcs:
