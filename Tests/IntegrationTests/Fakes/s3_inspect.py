@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Looks into an S3 server (moto, SeaweedFS) with boto3, for the fault suites.
+
+Usage: s3_inspect.py COMMAND ARGS... with S3_ENDPOINT and the AWS_* credentials in the environment.
+  wait SECONDS           until a signed ListBuckets succeeds (exit 1 when it never does)
+  create-bucket NAME
+  keys BUCKET            every key, sorted, as a JSON list
+  get BUCKET KEY FILE    exit 10 when there is no such object
+Exit 10 means "no such object"; anything else non-zero is an error (message on stderr).
+"""
+import json
+import os
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError, ConnectionClosedError
+
+cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}, connect_timeout=10, read_timeout=30)
+s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], config=cfg)
+cmd, args = sys.argv[1], sys.argv[2:]
+try:
+    if cmd == "wait":
+        deadline = time.time() + float(args[0])
+        while True:
+            try:
+                s3.list_buckets()
+                break
+            except (ClientError, EndpointConnectionError, ConnectionClosedError) as e:
+                if time.time() > deadline:
+                    sys.exit("not ready: %s" % e)
+                time.sleep(0.3)
+    elif cmd == "create-bucket":
+        s3.create_bucket(Bucket=args[0])
+    elif cmd == "keys":
+        out = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=args[0]):
+            out += [o["Key"] for o in page.get("Contents", [])]
+        print(json.dumps(sorted(out)))
+    elif cmd == "get":
+        body = s3.get_object(Bucket=args[0], Key=args[1])["Body"].read()
+        with open(args[2], "wb") as f:
+            f.write(body)
+    else:
+        sys.exit("unknown command " + cmd)
+except ClientError as e:
+    if e.response.get("Error", {}).get("Code", "") in ("404", "NoSuchKey", "NotFound"):
+        sys.exit(10)
+    sys.exit("%s: %s" % (cmd, e.response.get("Error", {}).get("Code", e)))

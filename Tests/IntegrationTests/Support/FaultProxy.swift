@@ -1,0 +1,194 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One scripted fault of `Fakes/fault_proxy.py` (see that file for what each action does).
+struct FaultRule: Sendable, Encodable {
+    enum Action: String, Sendable, Encodable {
+        case respond, resetBeforeHead = "reset_before_head", resetRequestBody = "reset_request_body"
+        case resetMidBody = "reset_mid_body", resetAfterBody = "reset_after_body"
+        case stallHead = "stall_head", stallMidBody = "stall_mid_body", truncate, corrupt
+        case corruptRequest = "corrupt_request", dropReply = "drop_reply"
+    }
+
+    let id: String
+    /// Regex matched against the whole method.
+    let method: String
+    /// Regex searched in the request target (path and query).
+    let path: String
+    let action: Action
+    /// Matching requests let through before the rule fires.
+    var skip = 0
+    /// How many matching requests it fires on; 0 = every one after `skip`.
+    var times = 1
+    var status: Int?
+    var body: String?
+    var headers: [String: String]?
+    /// Bytes of the body sent (or read, for `reset_request_body`) before the fault.
+    var after: Int?
+    var offset: Int?
+    /// For `reset_before_head` and `stall_head`: forward first, so the store acts on the request.
+    var forward: Bool?
+}
+
+/// What the proxy saw and did: one entry per request, plus a `stall_ended` entry when a held
+/// connection ends (with how long the client waited before giving up).
+struct FaultEvent: Sendable, Decodable {
+    let method: String?
+    let path: String?
+    let rule: String?
+    let action: String?
+    let status: Int?
+    let clientClosedAfter: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case method, path, rule, action, status
+        case clientClosedAfter = "client_closed_after"
+    }
+}
+
+/// `Tests/IntegrationTests/Fakes/fault_proxy.py` on a free 127.0.0.1 port in front of `upstream`.
+///
+/// Started like `MotoServer`: under a shell watchdog that kills it once the test process is gone
+/// and under `timeout` as a hard cap, in its own process group. Rules and events go through the
+/// proxy's own `/__fault/` routes with curl. One proxy serves a whole suite: rules match paths
+/// that hold a test's own bucket, so parallel tests never trip over each other's faults.
+actor FaultProxy {
+    nonisolated let port: Int
+    nonisolated let upstreamPort: Int
+    nonisolated let directory: TempDirectory
+    private let pid: pid_t
+    private var reaped = false
+    private var stopped = false
+
+    nonisolated var endpoint: String { "http://127.0.0.1:\(port)" }
+    nonisolated var logFile: String { directory.path + "/proxy.log" }
+
+    private init(port: Int, upstreamPort: Int, pid: pid_t, directory: TempDirectory) {
+        self.port = port
+        self.upstreamPort = upstreamPort
+        self.pid = pid
+        self.directory = directory
+    }
+
+    static var script: String { TestBinary.packageRoot() + "/Tests/IntegrationTests/Fakes/fault_proxy.py" }
+
+    static func start(upstreamPort: Int, readyTimeout: Duration = .seconds(30)) async throws -> FaultProxy {
+        var lastError: Error = HarnessError("the fault proxy did not start")
+        for _ in 1...3 {
+            let dir = try TempDirectory.make(prefix: "cloudwal-fproxy", ownedByServer: false)
+            let port = try Network.freeLoopbackPort()
+            guard FileManager.default.createFile(atPath: dir.path + "/proxy.log", contents: Data()) else {
+                dir.remove()
+                throw HarnessError("cannot write into \(dir.path)")
+            }
+            let maxSeconds = ProcessInfo.processInfo.environment["CLOUD_WAL_MOTO_MAX_SECONDS"] ?? "1800"
+            let pid: pid_t
+            do {
+                // Debian's python3: the proxy needs only the standard library.
+                pid = try BackgroundProcess.spawn(
+                    ["/bin/sh", "-c", watchdogScript, "fault-proxy-watchdog", String(getpid()), maxSeconds,
+                     "/usr/bin/python3", script, String(port), "127.0.0.1:\(upstreamPort)", dir.path],
+                    environment: ["PATH": "/usr/bin:/bin"], log: dir.path + "/proxy.log")
+            } catch {
+                dir.remove()
+                throw error
+            }
+            let proxy = FaultProxy(port: port, upstreamPort: upstreamPort, pid: pid, directory: dir)
+            do {
+                try await proxy.waitUntilReady(timeout: readyTimeout)
+                return proxy
+            } catch {
+                let text = proxy.logText()
+                await proxy.stop()
+                lastError = error
+                if text.contains("Address already in use") { continue }
+                throw error
+            }
+        }
+        throw lastError
+    }
+
+    /// Runs the proxy (capped by `timeout`) and kills it when the test process ($1) is gone or the
+    /// watchdog is told to stop; removes the directory ($7) if the test process vanished.
+    private static let watchdogScript = """
+        timeout --foreground -s KILL "$2" "$3" "$4" --port "$5" --upstream "$6" --log "$7/events.jsonl" & m=$!
+        trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT HUP
+        while kill -0 "$1" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1 & wait $!; done
+        kill $m 2>/dev/null; sleep 1; kill -9 $m 2>/dev/null
+        kill -0 "$1" 2>/dev/null || rm -rf "$7"
+        exit 0
+        """
+
+    private func waitUntilReady(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if logText().contains("listening on") { return }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                reaped = true
+                throw HarnessError("the fault proxy exited during start-up\n\(lastLines(logText()))")
+            }
+            if ContinuousClock.now >= deadline {
+                throw HarnessError("the fault proxy did not start within \(timeout)\n\(lastLines(logText()))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func stop() async {
+        guard !stopped else { return }
+        stopped = true
+        defer { directory.remove() }
+        guard !reaped else { return }
+        await ProcessRunner.stopProcessGroup(pid)
+    }
+
+    nonisolated func logText() -> String {
+        String(decoding: FileManager.default.contents(atPath: logFile) ?? Data(), as: UTF8.self)
+    }
+
+    // MARK: - Control
+
+    private nonisolated func control(_ method: String, _ route: String, body: Data? = nil) async throws -> String {
+        var args = ["-s", "--noproxy", "*", "-m", "20", "-X", method, "-w", "\n%{http_code}"]
+        var bodyFile: String?
+        if let body {
+            let file = directory.path + "/rule-\(UInt64.random(in: 0...UInt64.max)).json"
+            try body.write(to: URL(fileURLWithPath: file))
+            bodyFile = file
+            args += ["-H", "Content-Type: application/json", "--data-binary", "@" + file]
+        }
+        defer { if let bodyFile { unlink(bodyFile) } }
+        let result = try await ProcessRunner.run("/usr/bin/curl", args + [endpoint + "/__fault/" + route],
+                                                 timeout: .seconds(30))
+        guard result.status == 0, let newline = result.stdout.lastIndex(of: "\n"),
+              result.stdout[result.stdout.index(after: newline)...] == "200"
+        else {
+            throw HarnessError("fault proxy \(method) \(route) failed (\(result.status)): \(result.stdout) \(result.stderr)")
+        }
+        return String(result.stdout[..<newline])
+    }
+
+    nonisolated func add(_ rules: [FaultRule]) async throws {
+        _ = try await control("POST", "rules", body: try JSONEncoder().encode(rules))
+    }
+
+    /// Every event so far, or only those of `rule`.
+    nonisolated func events(rule: String? = nil) async throws -> [FaultEvent] {
+        let text = try await control("GET", "events")
+        let all = try JSONDecoder().decode([FaultEvent].self, from: Data(text.utf8))
+        guard let rule else { return all }
+        return all.filter { $0.rule == rule }
+    }
+
+    /// Requests seen whose target contains `fragment` (e.g. a bucket name), in order.
+    nonisolated func requests(containing fragment: String) async throws -> [FaultEvent] {
+        try await events().filter { ($0.path ?? "").contains(fragment) }
+    }
+}
