@@ -70,7 +70,7 @@ weed_pid=""
 storm_cleanup() {
   set +e
   [[ -n ${sampler_pgbench:-} ]] && kill "$sampler_pgbench" 2>/dev/null
-  stop_rec_pg
+  declare -F stop_rec_pg >/dev/null && stop_rec_pg
   if [[ -n $weed_pid ]]; then
     kill "$weed_pid" 2>/dev/null
     for _ in $(seq 1 50); do kill -0 "$weed_pid" 2>/dev/null || break; sleep 0.2; done
@@ -84,6 +84,7 @@ storm_cleanup() {
 }
 trap storm_cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'log "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 src_bin="${CLOUD_WAL_BIN:-}"
 if [[ -z $src_bin ]]; then
@@ -159,14 +160,15 @@ start_seaweed() {
   return 1
 }
 
-# start_shaper NAME UPSTREAM_HOSTPORT [shaper options]: prints the port.
+# start_shaper NAME UPSTREAM_HOSTPORT [shaper options]: sets shaper_port. (Not called in $(...):
+# the pid must be recorded in this shell for the cleanup.)
 start_shaper() {
   local name=$1 up=$2; shift 2
   python3 "$repo/bench/shaper.py" --upstream "$up" --port-file "$work/shaper-$name.port" "$@" \
     >/dev/null 2>"$work/shaper-$name.err" &
   extra_pids+=($!)
   for _ in $(seq 1 100); do [[ -s $work/shaper-$name.port ]] && break; sleep 0.05; done
-  cat "$work/shaper-$name.port"
+  shaper_port=$(cat "$work/shaper-$name.port")
 }
 
 # A self-signed certificate for the TLS side of the proxy (pgBackRest only speaks HTTPS to S3 and is
@@ -189,8 +191,10 @@ for b in $S3_BACKENDS; do
 done
 for b in "${backends[@]}"; do
   hp="${DIRECT[$b]#http://}"
-  SHAPED[$b]="http://127.0.0.1:$(start_shaper "$b" "$hp" "${link[@]}")"
-  TLS[$b]="127.0.0.1:$(start_shaper "$b-tls" "$hp" "${link[@]}" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key")"
+  start_shaper "$b" "$hp" "${link[@]}"
+  SHAPED[$b]="http://127.0.0.1:$shaper_port"
+  start_shaper "$b-tls" "$hp" "${link[@]}" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key"
+  TLS[$b]="127.0.0.1:$shaper_port"
   log "$b through the link: ${SHAPED[$b]} (TLS ${TLS[$b]})"
 done
 
@@ -199,13 +203,14 @@ sig=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_A
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # proxy_curl BACKEND PATHNAME ENDPOINT: CHECK_N signed PUTs and GETs of one 16 MiB object.
 proxy_curl() {
-  local b=$1 name=$2 ep=$3 i op t
+  local b=$1 name=$2 ep=$3 i op t key
+  key=$(tr -c 'a-z0-9\n' - <<<"$name")
   for op in put get; do
     for i in $(seq 1 "${CHECK_N:-5}"); do
       if [[ $op == put ]]; then
-        curl -sf "${sig[@]}" -o /dev/null -w '%{time_total}\n' -T "$work/obj16" "$ep/bench/proxycheck/$name-$i"
+        curl -sf "${sig[@]}" -o /dev/null -w '%{time_total}\n' -T "$work/obj16" "$ep/bench/proxycheck/$key-$i"
       else
-        curl -sf "${sig[@]}" -o "$work/obj16.got" -w '%{time_total}\n' "$ep/bench/proxycheck/$name-$i"
+        curl -sf "${sig[@]}" -o "$work/obj16.got" -w '%{time_total}\n' "$ep/bench/proxycheck/$key-$i"
         cmp -s "$work/obj16" "$work/obj16.got" || { log "proxy check: $b $name GET differs"; return 1; }
       fi
     done >"$work/times.txt"
@@ -217,7 +222,8 @@ if has_phase proxy; then
   log "phase proxy"
   head -c 16777216 /dev/urandom >"$work/obj16"
   for b in "${backends[@]}"; do
-    pass="http://127.0.0.1:$(start_shaper "$b-pass" "${DIRECT[$b]#http://}" --rtt-ms 0 --rate-mibps 0)"
+    start_shaper "$b-pass" "${DIRECT[$b]#http://}" --rtt-ms 0 --rate-mibps 0
+    pass="http://127.0.0.1:$shaper_port"
     # interleaved twice so that a burst of load from the other engineers hits both paths alike
     for round in 1 2; do
       proxy_curl "$b" "direct" "${DIRECT[$b]}"
@@ -296,7 +302,7 @@ stop_sidecar() {
   sidecar_pid=""
 }
 
-mkdir -p "$work/pgbr" "$work/store" && chown postgres: "$work/pgbr" "$work/store"
+mkdir -p "$work/pgbr/log" "$work/store" && chown postgres: "$work/pgbr" "$work/pgbr/log" "$work/store"
 # pgbr_conf NAME MODE STORE PGDATA [CONF]: writes $work/pgbr/CONF.conf (CONF defaults to NAME) for the
 # repository NAME. MODE sync|async<N>; STORE posix|s3-<backend>.
 pgbr_conf() {
@@ -345,6 +351,9 @@ pgbr_conf() {
 # limit). Returns 1 for a configuration this binary or run cannot do.
 configure() {
   local name=$1 base comp="" ep="" url n
+  # Each phase writes under its own name: SeaweedFS keeps a deleted prefix's folders, which
+  # pgBackRest's stanza-create takes for a repository that is not empty.
+  local key="$phase_tag-$name"
   [[ $name == *-zstd ]] && comp=--zstd
   base=${name%-zstd}
   pre="" conns=1 acmd=""
@@ -354,17 +363,17 @@ configure() {
       [[ -n ${SHAPED[$b]:-} ]] || return 1
       ep=${SHAPED[$b]}
       [[ $base == *-direct-* ]] && ep=${DIRECT[$b]}
-      url="s3://bench/$name"
-      store_check=(s3 "${DIRECT[$b]}" bench "$name/")
+      url="s3://bench/$key"
+      store_check=(s3 "${DIRECT[$b]}" bench "$key/")
       store_label="s3-$b" ;;
     *)
-      url="file://$work/store/$name"
-      store_check=(file "$work/store/$name")
+      url="file://$work/store/$key"
+      store_check=(file "$work/store/$key")
       store_label=file ;;
   esac
-  mkdir -p "$work/store/$name" && chown postgres: "$work/store/$name"
+  mkdir -p "$work/store/$key" && chown postgres: "$work/store/$key"
   case $base in
-    cp) acmd="test ! -f $work/store/$name/%f && cp %p $work/store/$name/%f"; store_label=file ;;
+    cp) acmd="test ! -f $work/store/$key/%f && cp %p $work/store/$key/%f"; store_label=file ;;
     ours-1-*) acmd="$cw wal-archive $comp ${ep:+--endpoint-url $ep }$url srv %p" ;;
     ours-la*)
       ((has_lookahead)) || return 1
@@ -380,9 +389,8 @@ configure() {
       local mode=${base#pgbr-}; mode=${mode%%-*}
       local st=${base#pgbr-$mode-}
       [[ $mode == async* ]] && conns=${mode#async}
-      [[ $st == s3-* ]] && store_check=(s3 "${DIRECT[${st#s3-}]}" bench "$name/")
       [[ $st == posix ]] && store_label=posix
-      pgbr_cfg=$(pgbr_conf "$name" "$mode" "$st" "$work/pg/data")
+      pgbr_cfg=$(pgbr_conf "$key" "$mode" "$st" "$work/pg/data")
       acmd="pgbackrest --config=$pgbr_cfg --stanza=bench archive-push %p"
       pre=stanza ;;
     *) log "unknown configuration $name"; return 1 ;;
@@ -399,11 +407,28 @@ run_pre() {
         >"$out/logs/$cfg.stanza.log" 2>&1 || { log "$cfg: stanza-create failed: $(tail -n 2 "$out/logs/$cfg.stanza.log")"; return 1; } ;;
   esac
 }
+# pgBackRest's async archive-push runs on in the background after PostgreSQL stops: let it finish
+# (it only pushes what was .ready) so it neither writes into the next configuration's time nor
+# outlives the run; what is left after 20 s is ended by pid.
+wait_pgbr_gone() {
+  local conf=$1 pids
+  for _ in $(seq 1 100); do
+    pids=$(pgrep -f -- "--config=$conf" || true)
+    [[ -z $pids ]] && return 0
+    sleep 0.2
+  done
+  log "$cfg: ending pgBackRest processes left running: $pids"
+  kill $pids 2>/dev/null || true
+}
 teardown() {
   stop_sidecar
   pg_stop
-  [[ -d $work/pgbr/log ]] && { cat "$work/pgbr/log"/* >"$out/logs/$cfg.pgbackrest.log" 2>/dev/null; rm -rf "$work/pgbr/log"; }
-  rm -rf "$work/pgbr/spool-$cfg" "$work/store/$cfg"
+  [[ $pre == stanza ]] && wait_pgbr_gone "$pgbr_cfg"
+  if [[ -d $work/pgbr/log ]]; then
+    cat "$work/pgbr/log"/* >"$out/logs/$cfg.pgbackrest.log" 2>/dev/null || true
+    rm -f "$work/pgbr/log"/*
+  fi
+  rm -rf "$work/pgbr/spool-$phase_tag-$cfg" "$work/store/$phase_tag-$cfg"
 }
 
 # One full sample as a CSV row: phase,config,t,state,wal_mib,archived,failed,ready
@@ -486,6 +511,7 @@ for b in "${backends[@]}"; do
     "barman-s3-$b" "pgbr-sync-s3-$b" "pgbr-async2-s3-$b" "pgbr-async4-s3-$b")
 done
 if has_phase storm; then
+  phase_tag=storm
   log "phase storm: ${#storm_configs[@]} configurations, ${LOAD_SECS} s load each, drain at most ${DRAIN_MAX} s"
   for c in "${storm_configs[@]}"; do run_storm "$c"; done
 fi
@@ -549,6 +575,7 @@ for b in "${backends[@]}"; do
     "ours-1-direct-s3-$b" "ours-la8-direct-s3-$b")
 done
 if has_phase capacity; then
+  phase_tag=cap
   log "phase capacity: ${#capacity_configs[@]} configurations, $CAPACITY_SEGS segments each"
   for c in "${capacity_configs[@]}"; do run_capacity "$c"; done
 fi
@@ -605,7 +632,6 @@ run_replay() {
   "${PSQL[@]}" -c "select pg_switch_wal()" >/dev/null
   rows=$("${PSQL[@]}" -c "select count(*) from storm")
   for _ in $(seq 1 600); do (($(ready_count) == 0)) && break; sleep 0.5; done
-  pg_stop
 
   # Every tool's store gets the same segments (backup start on), pushed directly (not timed).
   local segs=() f
@@ -616,7 +642,10 @@ run_replay() {
   log "replay: ${#segs[@]} segments ($start_seg ..), $rows rows; filling the stores"
   chmod -R a+rX "$work/replay"
   mkdir -p "$work/store/replay-ours-file" && chown postgres: "$work/store/replay-ours-file"
-  push_all() { printf '%s\n' "${segs[@]}" | runuser -u postgres -- xargs -P 2 -I{} "$@" >>"$out/logs/replay.push.log" 2>&1; }
+  push_all() {
+    printf '%s\n' "${segs[@]}" | runuser -u postgres -- xargs -P 2 -I{} "$@" >>"$out/logs/replay.push.log" 2>&1 ||
+      { log "replay: storing with $1 failed (logs/replay.push.log); its recovery will show it"; notes+=("Replay: storing the WAL with \`${1##*/}\` failed."); }
+  }
   push_all "$cw" wal-archive "file://$work/store/replay-ours-file" srv "$work/replay/wal/{}"
   for b in "${backends[@]}"; do
     push_all "$cw" wal-archive --endpoint-url "${DIRECT[$b]}" "s3://bench/replay-ours-s3-$b" srv "$work/replay/wal/{}"
@@ -625,6 +654,7 @@ run_replay() {
   for st in "${sts[@]}"; do
     push_all pgbackrest --config="$work/pgbr/push-$st.conf" --stanza=bench archive-push "$work/replay/wal/{}"
   done
+  pg_stop  # only now: pgBackRest's archive-push reads the primary's pg_control
 
   local t rcmd t0 secs ok got port
   for t in "${replay_tools[@]}"; do
