@@ -544,11 +544,11 @@ run_capacity() {
   done
   kill "$sampler_pgbench" 2>/dev/null; wait "$sampler_pgbench" 2>/dev/null || true
   sampler_pgbench=""
-  segs=$(ready_count)
   "${PSQL[@]}" -c "alter system set archive_command = '$real_cmd'"
   t0=$(now_s)
   "${PSQL[@]}" -c "select pg_reload_conf()" >/dev/null
   sample capacity released "$t0"
+  local a_rel=$s_arch
   while true; do
     t=$(elapsed "$t0")
     if (($(ready_count) == 0)); then drain_s=$t; drained=1; sample capacity drained "$t0"; break; fi
@@ -559,7 +559,9 @@ run_capacity() {
   local last failed chk done_segs mib_s link
   IFS=, read -r last failed < <("${PSQL[@]}" -F, -c "select coalesce(last_archived_wal, ''), failed_count from pg_stat_archiver")
   chk=$(python3 "$repo/bench/storm_store.py" "${store_check[@]}" "$first_seg" "${last:0:24}" --delete 2>&1 | tail -n 1)
-  done_segs=$((segs - s_ready))
+  # what was drained: PostgreSQL's own count (segments the last transactions completed after the
+  # load was stopped are in it too)
+  done_segs=$((s_arch - a_rel)); segs=$done_segs
   mib_s=$(echo "scale=1; $done_segs * 16 / $drain_s" | bc)
   link=$((conns * ${RATE_MIBPS%.*}))
   [[ $cfg == *-direct-* ]] && link="-"
