@@ -128,7 +128,7 @@ want() { [[ $1 =~ $ONLY ]]; }
 has_phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
 # ---- services: moto, SeaweedFS, the shaping proxies -------------------------------------------------
-declare -A DIRECT SHAPED TLS   # backend -> endpoint URL: direct, through the link, through the link over TLS
+declare -A DIRECT SHAPED TLS TLSPASS  # backend -> endpoint: direct, through the link, the link over TLS, TLS unshaped
 
 # SeaweedFS all-in-one on loopback. Every port it opens is given (it has defaults such as 8181 and
 # 23646 that another engineer's run may hold); `timeout` is the watchdog should this shell die hard.
@@ -195,11 +195,14 @@ for b in "${backends[@]}"; do
   SHAPED[$b]="http://127.0.0.1:$shaper_port"
   start_shaper "$b-tls" "$hp" "${link[@]}" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key"
   TLS[$b]="127.0.0.1:$shaper_port"
+  # TLS with no delay and no cap: pgBackRest's unshaped rows (the machine's bound) and the check
+  start_shaper "$b-tlspass" "$hp" --rtt-ms 0 --rate-mibps 0 --tls-cert "$work/tls.crt" --tls-key "$work/tls.key"
+  TLSPASS[$b]="127.0.0.1:$shaper_port"
   log "$b through the link: ${SHAPED[$b]} (TLS ${TLS[$b]})"
 done
 
 # ---- phase: the proxy is not the bottleneck -----------------------------------------------------------
-sig=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")
+sig=(-k --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # proxy_curl BACKEND PATHNAME ENDPOINT: CHECK_N signed PUTs and GETs of one 16 MiB object.
 proxy_curl() {
@@ -228,6 +231,7 @@ if has_phase proxy; then
     for round in 1 2; do
       proxy_curl "$b" "direct" "${DIRECT[$b]}"
       proxy_curl "$b" "pass-through" "$pass"
+      proxy_curl "$b" "TLS pass-through" "https://${TLSPASS[$b]}"
     done
     proxy_curl "$b" "shaped ${RTT_MS} ms ${RATE_MIBPS} MiB/s" "${SHAPED[$b]}"
     python3 "$repo/bench/storm_store.py" s3 "${DIRECT[$b]}" bench proxycheck/ "" "" --delete >/dev/null
@@ -318,8 +322,10 @@ pgbr_conf() {
       echo "repo1-type=s3"
       echo "repo1-path=/$name"
       echo "repo1-s3-bucket=bench"
-      echo "repo1-s3-endpoint=${TLS[$b]%:*}"
-      echo "repo1-storage-port=${TLS[$b]##*:}"
+      local hp=${TLS[$b]}
+      [[ $name == *-direct-* ]] && hp=${TLSPASS[$b]}
+      echo "repo1-s3-endpoint=${hp%:*}"
+      echo "repo1-storage-port=${hp##*:}"
       echo "repo1-storage-verify-tls=n"
       echo "repo1-s3-region=us-east-1"
       echo "repo1-s3-uri-style=path"
@@ -387,7 +393,7 @@ configure() {
     barman-*) acmd="$venv/bin/barman-cloud-wal-archive $comp --endpoint-url $ep $url srv %p" ;;
     pgbr-*)
       local mode=${base#pgbr-}; mode=${mode%%-*}
-      local st=${base#pgbr-$mode-}
+      local st=${base#pgbr-$mode-}; st=${st#direct-}
       [[ $mode == async* ]] && conns=${mode#async}
       [[ $st == posix ]] && store_label=posix
       pgbr_cfg=$(pgbr_conf "$key" "$mode" "$st" "$work/pg/data")
@@ -574,7 +580,7 @@ run_capacity() {
 capacity_configs=()
 for b in "${backends[@]}"; do
   capacity_configs+=("ours-1-s3-$b" "ours-la4-s3-$b" "ours-la8-s3-$b" "pgbr-async4-s3-$b" "pgbr-async8-s3-$b"
-    "ours-1-direct-s3-$b" "ours-la8-direct-s3-$b")
+    "ours-1-direct-s3-$b" "ours-la8-direct-s3-$b" "pgbr-async8-direct-s3-$b")
 done
 if has_phase capacity; then
   phase_tag=cap
