@@ -117,7 +117,8 @@ def goals(storm, cap, rep):
         g.append(f"- Storm, file://, look-ahead: {la / cp:.2f} x cp (goal ≥ 0.95), backlog at end "
                  f"{s['ours-la4-file']['ready_end']} (goal ≤ 8).")
     else:
-        g.append("- Storm, file://, look-ahead: no row (binary without look-ahead, or not run).")
+        g.append("- Storm, file://, look-ahead: " + ("no `cp` row to compare with." if la is not None else
+                 "no look-ahead row (the binary lacks it, or it was not run)."))
     for k in sorted(s):
         if k.startswith("ours-la4-s3-") and not k.endswith("-zstd"):
             b = k[len("ours-la4-"):]
