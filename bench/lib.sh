@@ -33,7 +33,7 @@ start_moto() {
   local port
   port="$(free_port)"
   EP="http://127.0.0.1:$port"
-  timeout 7200 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+  timeout "${BENCH_WATCHDOG:-7200}" "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
   moto_pid=$!
   for _ in $(seq 1 150); do
     curl -s -o /dev/null "$EP/" && break
