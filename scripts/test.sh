@@ -9,14 +9,14 @@ cd "$repo"
 echo "test: installing dependencies"
 scripts/install-deps.sh
 
-echo "test: swift build -c release --static-swift-stdlib"
-swift build -c release --static-swift-stdlib
+# The binary we ship is built with --static-swift-stdlib in its own scratch path: `swift test`
+# builds with other flags, and sharing one .build would rebuild every package at each switch.
+echo "test: swift build -c release --static-swift-stdlib --scratch-path .build-shipped"
+swift build -c release --static-swift-stdlib --scratch-path .build-shipped
 
-# `swift test` has no --static-swift-stdlib and relinks .build/release/cloud-wal with its own
-# flags, so keep a copy of the binary we ship and point the integration tests at it.
 shipped="$repo/.build/shipped"
 mkdir -p "$shipped"
-install -m 0755 .build/release/cloud-wal "$shipped/cloud-wal"
+install -m 0755 .build-shipped/release/cloud-wal "$shipped/cloud-wal"
 export CLOUD_WAL_BIN="$shipped/cloud-wal"
 
 log="$(mktemp /tmp/cloud-wal-test.XXXXXX.log)"
