@@ -25,7 +25,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
-seconds=8
+seconds=6
 writer_seeds=0
 targets=()
 while (($#)); do
@@ -49,7 +49,7 @@ logging_src="$repo/.build/checkouts/swift-log/Sources/Logging"
 if [[ ! -f "$work/logging/libLogging.a" || "$logging_src" -nt "$work/logging/libLogging.a" ]]; then
   echo "fuzz: compiling swift-log"
   mapfile -t logging_files < <(find "$logging_src" -name '*.swift' | sort)
-  "$swiftc" -O -parse-as-library -package-name swift_log -module-name Logging -emit-library -static \
+  "$swiftc" -Onone -wmo -parse-as-library -package-name swift_log -module-name Logging -emit-library -static \
     -emit-module -emit-module-path "$work/logging/Logging.swiftmodule" -o "$work/logging/libLogging.a" \
     "${logging_files[@]}"
 fi
@@ -91,12 +91,13 @@ echo "fuzz: harness compiles ${#files[@]} library files"
 
 binary="$work/fuzz-parsers"
 echo "fuzz: compiling the harness (-sanitize=fuzzer,address)"
-"$swiftc" -O -sanitize=fuzzer,address "${flags[@]}" -L "$work/logging" -lLogging \
+# Whole-module -O: a fourth of the time of per-file -O here, and 4 to 15 times the inputs per second of -Onone.
+"$swiftc" -O -wmo -sanitize=fuzzer,address "${flags[@]}" -L "$work/logging" -lLogging \
   "${own[@]}" "${files[@]}" -o "$binary" 2> >(grep -v 'ld.gold: warning: Cannot export local symbol' >&2)
 echo "fuzz: harness built after ${SECONDS}s"
 
 if ((writer_seeds)); then
-  FUZZ_WRITER_SEEDS="$repo/Tests/Fuzz/corpus/tar" "$binary"
+  ASAN_OPTIONS=detect_leaks=0 FUZZ_WRITER_SEEDS="$repo/Tests/Fuzz/corpus/tar" "$binary"
   echo "fuzz: wrote the writer's tars into Tests/Fuzz/corpus/tar"
   exit 0
 fi

@@ -12,6 +12,14 @@ scripts/install-deps.sh
 echo "test: swift build -c release --static-swift-stdlib"
 swift build -c release --static-swift-stdlib
 
+# --- Fuzzing (issue 10): a bounded libFuzzer run over the parsers -------------------------------
+# About 1.5 minutes: the harness build (~40 s) and 6 s per target. It starts from the committed
+# corpus in Tests/Fuzz/corpus, which `swift test` below also replays (FuzzCorpus). Set
+# CLOUD_WAL_FUZZ_SECONDS to fuzz longer; a failure names the saved input (see scripts/fuzz.sh).
+echo "test: scripts/fuzz.sh --seconds ${CLOUD_WAL_FUZZ_SECONDS:-6}"
+scripts/fuzz.sh --seconds "${CLOUD_WAL_FUZZ_SECONDS:-6}"
+# --- end of fuzzing ------------------------------------------------------------------------------
+
 # `swift test` has no --static-swift-stdlib and relinks .build/release/cloud-wal with its own
 # flags, so keep a copy of the binary we ship and point the integration tests at it.
 shipped="$repo/.build/shipped"

@@ -45,9 +45,16 @@ enum TagProperties {
         return " \t_.:/=+-@".unicodeScalars.contains(scalar)
     }
 
-    /// Python's csv writer with QUOTE_ALL: quotes around the field, inner quotes doubled.
+    /// Python's csv writer with QUOTE_ALL: quotes around the field, inner quotes doubled (per
+    /// scalar: a quote followed by a combining mark is one Character, but still a quote).
     private static func csvQuoted(_ field: String) -> String {
-        "\"" + field.replacing("\"", with: "\"\"") + "\""
+        var out = String.UnicodeScalarView(["\""])
+        for scalar in field.unicodeScalars {
+            out.append(scalar)
+            if scalar == "\"" { out.append(scalar) }
+        }
+        out.append("\"")
+        return String(out)
     }
 }
 
