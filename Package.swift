@@ -94,6 +94,14 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // Property checks for the parsers, replaying the committed fuzz corpus (Tests/Fuzz/corpus);
+        // scripts/fuzz.sh compiles the same Properties with libFuzzer, so Harness is not built here.
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: ["CloudWAL", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Fuzz",
+            exclude: ["corpus", "Harness"]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["CloudWAL", "CloudWALServer", .product(name: "Logging", package: "swift-log")],

@@ -14,6 +14,15 @@ scripts/install-deps.sh
 echo "test: swift build -c release --static-swift-stdlib --scratch-path .build-shipped"
 swift build -c release --static-swift-stdlib --scratch-path .build-shipped
 
+# --- Fuzzing (issue 10): a bounded libFuzzer run over the parsers -------------------------------
+# About 1.5 minutes: the harness build (~40 s) and 6 s per target. It starts from the committed
+# corpus in Tests/Fuzz/corpus, which `swift test` below also replays (FuzzCorpus). Set
+# CLOUD_WAL_FUZZ_SECONDS to fuzz longer; a failure names the saved input (see scripts/fuzz.sh).
+echo "test: scripts/fuzz.sh --seconds ${CLOUD_WAL_FUZZ_SECONDS:-6}"
+scripts/fuzz.sh --seconds "${CLOUD_WAL_FUZZ_SECONDS:-6}"
+# --- end of fuzzing ------------------------------------------------------------------------------
+
+
 shipped="$repo/.build/shipped"
 mkdir -p "$shipped"
 install -m 0755 .build-shipped/release/cloud-wal "$shipped/cloud-wal"

@@ -104,8 +104,13 @@ public struct PythonLiteralError: Error, CustomStringConvertible, Sendable {
 
 /// A recursive-descent reader over Unicode scalars.
 private struct Parser {
+    /// Python's own parser stops at 200 nested brackets; without a limit, a hostile or corrupt
+    /// `backup.info` of ~30,000 `[` would overflow the stack and crash the process.
+    static let maxDepth = 200
+
     let scalars: [Unicode.Scalar]
     var index = 0
+    var depth = 0
 
     init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
@@ -121,6 +126,9 @@ private struct Parser {
     mutating func parseValue() throws -> PythonLiteral {
         skipSpace()
         guard !atEnd else { throw fail("unexpected end") }
+        guard depth < Self.maxDepth else { throw fail("nested more than \(Self.maxDepth) deep") }
+        depth += 1
+        defer { depth -= 1 }
         switch scalars[index] {
         case "'", "\"": return .string(try parseString())
         case "[": return .list(try parseSequence(close: "]"))

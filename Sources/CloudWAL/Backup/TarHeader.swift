@@ -34,6 +34,8 @@ public enum TarFormat {
     public static let blockSize = 512
     /// The largest size the 11-digit octal field holds.
     static let maxUstarSize = (1 << 33) - 1
+    /// The largest uid or gid the 7-digit octal field holds.
+    static let maxUstarID = (1 << 21) - 1
 
     /// The header block(s) for `entry`; the content and its padding follow.
     public static func header(for entry: TarEntry) -> [UInt8] {
@@ -62,6 +64,17 @@ public enum TarFormat {
             pax.append(("size", String(size)))
             size = 0
         }
+        // ustar's 8-byte owner fields hold 7 octal digits; directory services hand out larger
+        // ids, which would otherwise be cut to their first digits (and restored to a wrong owner).
+        var (uid, gid) = (entry.uid, entry.gid)
+        if uid > maxUstarID {
+            pax.append(("uid", String(uid)))
+            uid = 0
+        }
+        if gid > maxUstarID {
+            pax.append(("gid", String(gid)))
+            gid = 0
+        }
         var out: [UInt8] = []
         if !pax.isEmpty {
             let records = pax.map(paxRecord).joined()
@@ -79,7 +92,7 @@ public enum TarFormat {
         case .symlink: type = UInt8(ascii: "2")
         }
         out += block(
-            name: name, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: size, mtime: entry.mtime, type: type,
+            name: name, mode: entry.mode, uid: uid, gid: gid, size: size, mtime: entry.mtime, type: type,
             linkName: linkName, prefix: prefix)
         return out
     }

@@ -56,18 +56,20 @@ public enum TagParser {
     }
 
     /// Splits one CSV record as Python's `csv.reader` does for the simple cases tags use.
+    /// It reads Unicode scalars, as Python does, not grapheme clusters: as a Character, `\r\n` is
+    /// neither `\r` nor `\n`, and a comma followed by a combining mark is not a comma.
     private static func csvFields(_ text: String) throws -> [String] {
         var fields: [String] = []
         var field = ""
         var inQuotes = false
-        var iterator = Array(text).makeIterator()
-        var pending: Character? = nil
+        var iterator = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = nil
         while let char = pending ?? iterator.next() {
             pending = nil
             if inQuotes {
                 if char == "\"" {
                     if let next = iterator.next() {
-                        if next == "\"" { field.append("\"") } else {
+                        if next == "\"" { field.unicodeScalars.append("\"") } else {
                             inQuotes = false
                             pending = next
                         }
@@ -75,7 +77,7 @@ public enum TagParser {
                         inQuotes = false
                     }
                 } else {
-                    field.append(char)
+                    field.unicodeScalars.append(char)
                 }
             } else if char == "\"" && field.isEmpty {
                 inQuotes = true
@@ -85,7 +87,7 @@ public enum TagParser {
             } else if char == "\n" || char == "\r" {
                 throw WALError(.invalidInput, "Invalid tag '\(text)': line breaks are not allowed")
             } else {
-                field.append(char)
+                field.unicodeScalars.append(char)
             }
         }
         guard !inQuotes else { throw WALError(.invalidInput, "Invalid tag '\(text)': unterminated quote") }

@@ -42,7 +42,9 @@ public struct AzureConnectionString: Sendable, Equatable {
             blobEndpoint = endpoint
         } else if let accountName {
             let scheme = fields["defaultendpointsprotocol"]?.lowercased() ?? "https"
-            let suffix = fields["endpointsuffix"] ?? "core.windows.net"
+            var suffix = fields["endpointsuffix"] ?? "core.windows.net"
+            // As for BlobEndpoint: `core.windows.net/` must not put `//` before every blob name.
+            while suffix.hasSuffix("/") { suffix.removeLast() }
             blobEndpoint = "\(scheme)://\(accountName).blob.\(suffix)"
         }
         guard blobEndpoint != nil else {
