@@ -130,7 +130,7 @@ public struct StorageURL: Sendable, Equatable, CustomStringConvertible {
     public static func redacted(_ url: String) -> String {
         var text = Substring(url)
         var scheme: Substring = ""
-        if let separator = text.range(of: "://") {
+        if let separator = text.firstRange(of: "://") {
             scheme = text[..<separator.upperBound]
             text = text[separator.upperBound...]
         }
