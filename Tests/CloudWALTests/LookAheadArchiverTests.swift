@@ -234,6 +234,45 @@ struct LookAheadArchiverTests {
         #expect(!FileManager.default.fileExists(atPath: fx.state.directory))
     }
 
+    @Test func aStateDirectoryOfAnotherUserOrASymbolicLinkIsRefused() throws {
+        let fx = try Fixture()
+        defer { fx.dir.remove() }
+        try fx.state.prepare()
+        #expect(throws: Never.self) { try fx.state.prepare() }
+        if geteuid() == 0 {
+            chown(fx.state.directory, 4242, 4242)
+            #expect(throws: WALError.self) { try fx.state.prepare() }
+            chown(fx.state.directory, 0, 0)
+        }
+        let elsewhere = try TemporaryDirectory()
+        defer { elsewhere.remove() }
+        chmod(elsewhere.path, 0o700)
+        let linked = ArchiveStateDirectory(baseDirectory: fx.dir.path + "/link", archiveIdentity: "file:///x pg1")
+        try FileManager.default.createSymbolicLink(atPath: fx.dir.path + "/link", withDestinationPath: elsewhere.path)
+        #expect(throws: WALError.self) { try linked.prepare() }
+    }
+
+    @Test func recordsParseOnlyInTheirExactForm() throws {
+        let record = try #require(
+            ArchiveStateRecord(
+                segment: Self.name(0x3A), sha256: String(repeating: "0a", count: 32), size: 1 << 24, key: "pg1/wals/x"))
+        #expect(ArchiveStateRecord(parsing: record.encoded()) == record)
+        let text = String(decoding: record.encoded(), as: UTF8.self)
+        for damaged in [
+            text.replacingOccurrences(of: "0a0a", with: "0A0A"),  // not our lower-case hex
+            text.replacingOccurrences(of: "size 16777216", with: "size 016777216"),
+            text.replacingOccurrences(of: "size 16777216", with: "size 1000"),  // not a segment size
+            text + "extra line\n",
+            String(text.dropLast()),  // no final newline: cut short
+            text.replacingOccurrences(of: "record 1", with: "record 2"),
+            text.replacingOccurrences(of: Self.name(0x3A), with: Self.name(0x3A).lowercased()),
+        ] {
+            #expect(ArchiveStateRecord(parsing: Array(damaged.utf8)) == nil, "accepted: \(damaged)")
+        }
+        #expect(ArchiveStateRecord(segment: "00000001.history", sha256: record.sha256, size: 1 << 24, key: "k") == nil)
+        #expect(ArchiveStateRecord(segment: Self.name(3), sha256: record.sha256, size: 1 << 24, key: "a\nb") == nil)
+    }
+
     @Test func parallelOneIsThePlainPathAndTouchesNoState() async throws {
         let fx = try Fixture()
         defer { fx.dir.remove() }
