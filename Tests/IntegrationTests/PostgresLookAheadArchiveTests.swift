@@ -58,7 +58,7 @@ struct PostgresLookAheadArchiveTests {
         try await withCleanup(of: primary) { primary in
             try await primary.waitForArchiver(upTo: try await primary.switchWAL(), timeout: .seconds(30))
             _ = try await primary.psql("create table burst (i int, pad text)")
-            FileManager.default.createFile(atPath: control.path + "/trigger", contents: nil)
+            _ = FileManager.default.createFile(atPath: control.path + "/trigger", contents: nil)
             // Each burst completes eight segments in a few milliseconds, so several are `.ready`
             // at once while the archiver works through them one call at a time.
             var last = ""
