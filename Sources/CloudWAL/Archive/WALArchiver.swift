@@ -46,8 +46,28 @@ public struct WALArchiver: Sendable {
         self.logger = logger
     }
 
+    /// What one archiving stored, with the digest of the uncompressed content it judged: the
+    /// look-ahead archiver records this digest, so it must be that of the bytes actually stored
+    /// (or proven equal to the stored copy), never a second read of the file.
+    public struct Archived: Sendable, Equatable {
+        public var outcome: Outcome
+        public var sha256: String
+        public var size: Int
+        /// The object holding the content, new or already there.
+        public var key: String {
+            switch outcome {
+            case .archived(let key, _, _), .alreadyArchived(let key): key
+            }
+        }
+    }
+
     /// Archives the file at `walPath` (absolute or relative, as `%p` gives it).
     public func archive(walPath: String) async throws -> Outcome {
+        try await archiveReportingContent(walPath: walPath).outcome
+    }
+
+    /// `archive(walPath:)`, also reporting the SHA-256 and size of the content that is now durable.
+    public func archiveReportingContent(walPath: String) async throws -> Archived {
         let fileName = FileSystemOps.baseName(of: walPath)
         guard let wal = WALFileName(fileName) else {
             throw WALError(.invalidInput, "\(walPath) is an invalid name for a WAL file")
@@ -55,8 +75,11 @@ public struct WALArchiver: Sendable {
         let content = try readAndEncode(walPath, wal: wal)
         let key = layout.key(for: wal, compression: configuration.compression)
 
+        func reported(_ outcome: Outcome) -> Archived {
+            Archived(outcome: outcome, sha256: content.sha256, size: content.size)
+        }
         if let existing = try await findExisting(wal) {
-            return try await settleDuplicate(existing: existing, content: content, wal: wal)
+            return reported(try await settleDuplicate(existing: existing, content: content, wal: wal))
         }
         var metadata = [ObjectMetadataKey.sha256: content.sha256, ObjectMetadataKey.size: String(content.size)]
         if let systemIdentifier = content.systemIdentifier {
@@ -84,11 +107,11 @@ public struct WALArchiver: Sendable {
         case .created:
             let storedSize = content.body?.count ?? content.size
             logger.info("Archived \(wal.name) as \(key) (\(content.size) bytes, \(storedSize) stored)")
-            return .archived(key: key, size: content.size, storedSize: storedSize)
+            return reported(.archived(key: key, size: content.size, storedSize: storedSize))
         case .alreadyExists:
             // Another archiver won a race between our check and our write: judge its object by content.
-            return try await settleDuplicate(
-                existing: (key, configuration.compression), content: content, wal: wal)
+            return reported(try await settleDuplicate(
+                existing: (key, configuration.compression), content: content, wal: wal))
         }
     }
 

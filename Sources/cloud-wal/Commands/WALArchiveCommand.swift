@@ -26,6 +26,17 @@ struct WALArchiveCommand: CloudCommand {
     @Argument(help: "The WAL file to archive (%p).")
     var walPath: String?
 
+    // Long form only: barman-cloud's wal-archive has no -p, but -P is --aws-profile.
+    @Option(
+        name: .customLong("parallel"),
+        help: "Archive up to N segments per call: the requested one and later ones PostgreSQL has marked ready.")
+    var parallel: Int = 1
+
+    @Option(
+        name: .customLong("state-dir"),
+        help: "Where --parallel remembers segments archived ahead (default \(ArchiveStateDirectory.defaultBaseDirectory)).")
+    var stateDir: String = ArchiveStateDirectory.defaultBaseDirectory
+
     /// ArgumentParser's entry point; `main.swift` calls `execute()` directly (see there).
     func run() async throws {
         try await execute()
@@ -33,6 +44,8 @@ struct WALArchiveCommand: CloudCommand {
 
     func execute() async throws {
         let logger = options.common.makeLogger()
+        guard parallel >= 1 else { throw WALError(.invalidInput, "--parallel must be at least 1") }
+        guard !stateDir.isEmpty else { throw WALError(.invalidInput, "--state-dir must not be empty") }
         let plan = try options.plan(destinationURL: destinationURL, serverName: serverName, logger: logger)
         if let walPath, !WALFileName.isValid(FileSystemOps.baseName(of: walPath)) {
             throw WALError(.invalidInput, "\(walPath) is an invalid name for a WAL file")
@@ -43,6 +56,13 @@ struct WALArchiveCommand: CloudCommand {
         }
         let archiver = WALArchiver(
             store: plan.archive.store, layout: plan.archive.layout, configuration: plan.archiver, logger: logger)
-        _ = try await archiver.archive(walPath: walPath)
+        guard parallel > 1 else {
+            // Plain barman-cloud argv: exactly the one-segment path, no state folder touched.
+            _ = try await archiver.archive(walPath: walPath)
+            return
+        }
+        let state = ArchiveStateDirectory(baseDirectory: stateDir, archiveIdentity: "\(destinationURL) \(serverName)")
+        _ = try await LookAheadArchiver(archiver: archiver, parallel: parallel, state: state, logger: logger)
+            .archive(walPath: walPath)
     }
 }
