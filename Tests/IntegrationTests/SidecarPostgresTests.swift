@@ -3,8 +3,7 @@ import Testing
 
 /// The sidecar topology of the compose example, without containers: PostgreSQL archives with
 /// the README's socket line (`curl --unix-socket ... /wal-push/%f`) and a second cluster
-/// recovers with its token line (`wget --header="Authorization: Bearer $(cat file)"
-/// .../wal-fetch/%f?dest=%p`), each talking to a `cloud-wal serve` that shares its data directory.
+/// recovers with its token line (`curl -H @header-file .../wal-fetch/%f?dest=%p`), each talking to a `cloud-wal serve` that shares its data directory.
 @Suite("Sidecar with PostgreSQL (cloud-wal serve)", .serialized)
 struct SidecarPostgresTests {
     static let server = "pg1"
@@ -64,6 +63,11 @@ struct SidecarPostgresTests {
         try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: tokenFile))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tokenFile)
         try ServerAccount.current.own(tokenFile)
+        // The README's token line keeps the token out of command lines: curl reads the header from a file.
+        let headerFile = secrets.path + "/header"
+        try Data("Authorization: Bearer \(token)\n".utf8).write(to: URL(fileURLWithPath: headerFile))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: headerFile)
+        try ServerAccount.current.own(headerFile)
         let primary = try await PostgresCluster.initialize(settings: [
             "archive_mode": "on",
             "archive_command": "curl -fsS -o /dev/null --unix-socket \(socket) http://localhost/wal-push/%f",
@@ -114,7 +118,7 @@ struct SidecarPostgresTests {
                 // Recovery: the backup has no WAL (-Xnone); all of it comes through sidecar B.
                 let fetchPort = try Network.freeLoopbackPort()
                 var fetchSidecar: SidecarProcess?
-                let restoreCommand = "wget -q -O - --header=\"Authorization: Bearer $(cat \(tokenFile))\" "
+                let restoreCommand = "curl -fsS -o /dev/null -H @\(headerFile) "
                     + "\"http://127.0.0.1:\(fetchPort)/wal-fetch/%f?dest=%p\""
                 do {
                     let replica = try await PostgresCluster.recover(
