@@ -154,7 +154,9 @@ fi
 start_sidecar() {  # LOG URL [serve options...]; sets sidecar_pid and sidecar_port
   local logf=$1; shift
   sidecar_port="$(free_port)"
-  CLOUD_WAL_LISTEN_ADDRESS=127.0.0.1 WALE_LISTEN_PORT="$sidecar_port" "$ours" serve -q "$@" >"$logf" 2>&1 &
+  # Loopback, a throw-away cluster: the explicit opt-out keeps the wget lines as WAL-E users have them.
+  CLOUD_WAL_ALLOW_UNAUTHENTICATED=true CLOUD_WAL_MAX_CONNECTIONS=256 \
+    CLOUD_WAL_LISTEN_ADDRESS=127.0.0.1 WALE_LISTEN_PORT="$sidecar_port" "$ours" serve -q "$@" >"$logf" 2>&1 &
   sidecar_pid=$!
   for _ in $(seq 1 100); do
     curl -sf -o /dev/null "http://127.0.0.1:$sidecar_port/ping" && return 0
