@@ -48,7 +48,8 @@ fi
 
 ours="${CLOUD_WAL_BIN:-}"
 if [[ -z $ours ]]; then
-  if [[ -x $repo/.build/release/cloud-wal ]]; then ours="$repo/.build/release/cloud-wal"
+  if [[ -x $repo/.build-shipped/release/cloud-wal ]]; then ours="$repo/.build-shipped/release/cloud-wal"
+  elif [[ -x $repo/.build/release/cloud-wal ]]; then ours="$repo/.build/release/cloud-wal"
   else ours="$(command -v cloud-wal || true)"; fi
 fi
 

@@ -88,8 +88,7 @@ trap 'log "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 src_bin="${CLOUD_WAL_BIN:-}"
 if [[ -z $src_bin ]]; then
-  for b in "$repo/.build/shipped/cloud-wal" "$repo/.build/release/cloud-wal" \
-           /work/main/.build/shipped/cloud-wal /work/main/.build/release/cloud-wal; do
+  for b in "$repo/.build-shipped/release/cloud-wal" "$repo/.build/shipped/cloud-wal" "$repo/.build/release/cloud-wal"; do
     [[ -x $b ]] && { src_bin=$b; break; }
   done
 fi

@@ -33,7 +33,7 @@ step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'demo: FAIL: %s\n' "$*" >&2; exit 1; }
 
 if [[ -z "$bin" ]]; then
-  for candidate in "$(command -v cloud-wal || true)" /usr/local/bin/cloud-wal "$repo/.build/release/cloud-wal"; do
+  for candidate in "$(command -v cloud-wal || true)" /usr/local/bin/cloud-wal "$repo/.build-shipped/release/cloud-wal" "$repo/.build/release/cloud-wal"; do
     if [[ -n "$candidate" && -x "$candidate" ]]; then bin="$candidate"; break; fi
   done
 fi

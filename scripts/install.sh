@@ -24,9 +24,10 @@ done
 
 if ((build)); then
   echo "install: building release in $repo"
-  (cd "$repo" && swift build -c release --static-swift-stdlib)
+  # The same scratch path as scripts/test.sh's shipped build, so one build serves both.
+  (cd "$repo" && swift build -c release --static-swift-stdlib --scratch-path .build-shipped)
 fi
-bin="$repo/.build/release/cloud-wal"
+bin="$repo/.build-shipped/release/cloud-wal"
 [[ -x "$bin" ]] || { echo "install: $bin not found; build first or drop --no-build" >&2; exit 1; }
 
 mkdir -p "$prefix"
