@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What CI and developers run: dependencies, release build, then every test (unit + PostgreSQL
-# integration). The integration tests use .build/release/cloud-wal, so the build comes first.
+# integration). The integration tests use the shipped static binary, so its build comes first.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
