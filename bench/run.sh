@@ -150,7 +150,7 @@ fi
 
 # The sidecar: one `cloud-wal serve` per compression, called through wget exactly as
 # archive_command/restore_command would. Its PGDATA holds hard links to the segments; restores go
-# to PGDATA/restored via ?dest=. The server's own peak RSS is recorded as a `server_rss` sample
+# to pg_wal/RECOVERYXLOG via ?dest=. The server's own peak RSS is recorded as a `server_rss` sample
 # (the table's RSS column is wget's).
 start_sidecar() {  # LOG URL [serve options...]; sets sidecar_pid and sidecar_port
   local logf=$1; shift
@@ -197,8 +197,9 @@ bench_sidecar() {  # NAME URL_BASE [serve options...]
     if ((ok)); then
       for seg in "${segs[@]}"; do
         run_timed "$name" "$comp" restore wget -q -O /dev/null \
-          "http://127.0.0.1:$sidecar_port/wal-fetch/$seg?dest=restored/$seg" || break
-        verify "$name" "$comp" "$seg" "$data/restored/$seg"
+          "http://127.0.0.1:$sidecar_port/wal-fetch/$seg?dest=pg_wal/RECOVERYXLOG" || break
+        # As PostgreSQL asks: the sidecar writes only PostgreSQL's names directly in pg_wal.
+        verify "$name" "$comp" "$seg" "$data/pg_wal/RECOVERYXLOG"
       done
     fi
     printf '%s\t%s\tserver_rss\t0\t%s\t0\n' "$name" "$comp" \
