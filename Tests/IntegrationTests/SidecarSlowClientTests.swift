@@ -19,7 +19,7 @@ struct SidecarSlowClientTests {
         let token = SidecarProcess.makeToken()
         let env = [
             "PGDATA": fixture.data, "CLOUD_WAL_TOKEN": token,
-            "CLOUD_WAL_HEADER_TIMEOUT": "2", "CLOUD_WAL_IDLE_TIMEOUT": "4",
+            "CLOUD_WAL_HEADER_TIMEOUT": "5", "CLOUD_WAL_IDLE_TIMEOUT": "10",
         ]
         try await withSidecar(binary: binary, arguments: [fixture.url, Self.server], environment: env) { sidecar in
             let endpoint = RawHTTP.Endpoint.tcp(sidecar.port)
@@ -50,14 +50,14 @@ struct SidecarSlowClientTests {
 
             for connection in slow {
                 let received = await connection.waitForClose(timeout: .seconds(30))
-                #expect(received != nil, "a slowloris connection was still open after 30 s (header timeout 2 s)")
+                #expect(received != nil, "a slowloris connection was still open after 30 s (header timeout 5 s)")
                 #expect(String(decoding: received ?? [], as: UTF8.self).contains("200") == false, "no answer for a half request")
             }
-            // Bounded, generously: the header timeout is 2 s, the waits above 30 s each at most.
+            // Bounded, generously: the header timeout is 5 s, the waits above 30 s each at most.
             #expect(ContinuousClock.now - start < .seconds(150))
             for connection in idle {
                 #expect(await connection.waitForClose(timeout: .seconds(30)) != nil,
-                        "an idle connection was still open after 30 s (idle timeout 4 s)")
+                        "an idle connection was still open after 30 s (idle timeout 10 s)")
             }
             // Stopped before the descriptors close, so no byte goes to a reused one.
             trickle.cancel()

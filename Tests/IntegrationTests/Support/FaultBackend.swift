@@ -36,7 +36,7 @@ struct FaultBackend: Sendable {
     /// The staged cloud-wal of the suite.
     let binary: TestBinary
     /// How many scenarios of the suite run at once.
-    let gate = FaultGate(width: 8)
+    let gate = FaultGate(width: 4)
 
     init(kind: FaultBackendKind, proxy: FaultProxy, upstreamPort: Int, credentialsEnvironment: [String: String],
          s3: S3Inspector? = nil, gcs: FakeGCSServer? = nil, azure: AzureBlobFake? = nil, binary: TestBinary,

@@ -1,7 +1,7 @@
 /// Lets at most `width` fault scenarios run at once. Swift Testing starts every case of a
 /// parameterized test together; fifty cloud-wal processes (and their helper pythons) at a time
 /// would starve a 2-core machine and make the time bounds meaningless. Stalled scenarios mostly
-/// wait, so a width of 8 keeps the suite short without crowding the CPU.
+/// wait, so a width of 4 per backend keeps the suite short without crowding a 2-core machine that runs the other suites too.
 actor FaultGate {
     private let width: Int
     private var running = 0

@@ -33,7 +33,7 @@ final class SidecarProcess: Sendable {
     /// picked, and another one when it was taken in the meantime.
     static func start(
         binary: TestBinary, arguments: [String], environment: [String: String], port fixedPort: Int? = nil,
-        readyTimeout: Duration = .seconds(30)
+        readyTimeout: Duration = .seconds(90)
     ) async throws -> SidecarProcess {
         var lastError: any Error = HarnessError("sidecar did not start")
         for _ in 1...3 {
