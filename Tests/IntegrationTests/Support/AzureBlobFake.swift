@@ -63,7 +63,7 @@ actor AzureBlobFake {
 
     static var script: String { TestBinary.packageRoot() + "/Tests/IntegrationTests/Fakes/azure_blob_fake.py" }
 
-    static func start(pageSize: Int = 5000, readyTimeout: Duration = .seconds(30)) async throws -> AzureBlobFake {
+    static func start(pageSize: Int = 5000, readyTimeout: Duration = .seconds(90)) async throws -> AzureBlobFake {
         let python = TestVenv.python
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw HarnessError("test venv python \(python) not found: \(TestVenv.setupHint)")

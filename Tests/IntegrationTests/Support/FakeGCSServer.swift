@@ -62,7 +62,7 @@ actor FakeGCSServer {
         return path
     }
 
-    static func start(readyTimeout: Duration = .seconds(30)) async throws -> FakeGCSServer {
+    static func start(readyTimeout: Duration = .seconds(90)) async throws -> FakeGCSServer {
         let binary = try await binary()
         var lastError: Error = HarnessError("fake-gcs-server did not start")
         for _ in 1...3 {

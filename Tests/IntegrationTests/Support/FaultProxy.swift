@@ -78,7 +78,7 @@ actor FaultProxy {
 
     static var script: String { TestBinary.packageRoot() + "/Tests/IntegrationTests/Fakes/fault_proxy.py" }
 
-    static func start(upstreamPort: Int, readyTimeout: Duration = .seconds(30)) async throws -> FaultProxy {
+    static func start(upstreamPort: Int, readyTimeout: Duration = .seconds(90)) async throws -> FaultProxy {
         var lastError: Error = HarnessError("the fault proxy did not start")
         for _ in 1...3 {
             let dir = try TempDirectory.make(prefix: "cloudwal-fproxy", ownedByServer: false)
