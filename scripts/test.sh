@@ -28,6 +28,10 @@ mkdir -p "$shipped"
 install -m 0755 .build-shipped/release/cloud-wal "$shipped/cloud-wal"
 export CLOUD_WAL_BIN="$shipped/cloud-wal"
 
+# Every command, option, variable and link the README and docs/ name must exist (a few seconds).
+echo "test: scripts/check-docs.sh"
+scripts/check-docs.sh
+
 log="$(mktemp /tmp/cloud-wal-test.XXXXXX.log)"
 echo "test: swift test -c release --disable-xctest (CLOUD_WAL_BIN=$CLOUD_WAL_BIN, log: $log)"
 status=0
