@@ -5,24 +5,30 @@ import Testing
 /// of WAL: nothing fails, every segment is stored exactly once and restores byte-identical,
 /// PostgreSQL itself marks every segment `.done`, and look-ahead actually answered some calls.
 /// With `killOne`, one look-ahead call is killed with SIGKILL in the middle and the archiver
-/// carries on: nothing is lost and no record outlives its segment.
+/// carries on: nothing is lost and no record outlives its segment. On `file://` and on SeaweedFS,
+/// a real S3 server that checks every request's signature.
 @Suite("PostgreSQL look-ahead archiving", .serialized)
 struct PostgresLookAheadArchiveTests {
     static let server = "pg1"
 
-    @Test("a WAL burst archived with --parallel 4", arguments: [false, true])
-    func burstWithLookAhead(killOne: Bool) async throws {
+    @Test("a WAL burst archived with --parallel 4",
+          arguments: [("file", false), ("file", true), ("seaweedfs", false)])
+    func burstWithLookAhead(store: String, killOne: Bool) async throws {
+        try await BackupTarget.with(store, hint: "la") { try await burst(target: $0, killOne: killOne) }
+    }
+
+    private func burst(target: BackupTarget, killOne: Bool) async throws {
         let binary = try TestBinary.prepare()
         defer { binary.cleanup() }
-        let archive = try TempDirectory.make(prefix: "cloudwal-archive")
-        defer { archive.remove() }
+        let archivePath = String(target.url.dropFirst("file://".count))
         let control = try TempDirectory.make(prefix: "cloudwal-la")
         defer { control.remove() }
         let restored = try TempDirectory.make(prefix: "cloudwal-restored", ownedByServer: false)
         defer { restored.remove() }
-        let url = "file://" + archive.path
+        let url = target.url
         let stateDir = control.path + "/state"
-        let archiveCommand = "\(binary.archiveCommand) -v --parallel 4 --state-dir \(stateDir) \(url) \(Self.server)"
+        let archiveCommand = target.shellCommand(binary.archiveCommand)
+            + " -v --parallel 4 --state-dir \(stateDir) \(url) \(Self.server)"
 
         // The killing wrapper: once `trigger` exists, the first call that has no record and at
         // least two later segments ready (so it archives itself and ahead) starts the real
@@ -38,7 +44,7 @@ struct PostgresLookAheadArchiveTests {
                 \(archiveCommand) "$1" &
                 # Killed as soon as its first object lands, while the others are still in flight.
                 for i in $(seq 1 400); do
-                    [ -n "$(find \(archive.path)/\(Self.server)/wals -type f -name '0*' -newer \(control.path)/killed/status | head -1)" ] && break
+                    [ -n "$(find \(archivePath)/\(Self.server)/wals -type f -name '0*' -newer \(control.path)/killed/status | head -1)" ] && break
                     sleep 0.005
                 done
                 kill -9 $!
@@ -79,7 +85,14 @@ struct PostgresLookAheadArchiveTests {
             }
 
             // Stored exactly once each, with no gap from the first archived segment to the last.
-            let objects = try Self.archivedSegmentObjects(archiveDir: archive.path)
+            let objects: [String: [String]]
+            if let inspector = target.inspector, let bucket = target.bucket {
+                objects = Self.segmentObjects(
+                    relativePaths: try await inspector.keys(bucket: bucket)
+                        .filter { $0.hasPrefix("cluster/\(Self.server)/wals/") })
+            } else {
+                objects = try Self.archivedSegmentObjects(archiveDir: archivePath)
+            }
             let names = objects.keys.sorted()
             for (name, files) in objects {
                 #expect(files.count == 1, "\(name) is stored \(files.count) times: \(files)")
@@ -110,7 +123,8 @@ struct PostgresLookAheadArchiveTests {
             var compared = 0
             for name in names {
                 let dest = restored.path + "/" + name
-                let result = try await binary.run([url, Self.server, name, dest], as: "cloud-wal-restore")
+                let result = try await binary.run(
+                    target.cliOptions + [url, Self.server, name, dest], as: "cloud-wal-restore", env: target.environment)
                 #expect(result.status == 0, "restore \(name): \(result.stderr)")
                 guard result.status == 0,
                     let original = FileManager.default.contents(atPath: primary.walDirectory + "/" + name)
@@ -140,8 +154,13 @@ struct PostgresLookAheadArchiveTests {
         guard let walker = FileManager.default.enumerator(atPath: wals) else {
             throw HarnessError("archive directory \(wals) does not exist")
         }
+        return segmentObjects(relativePaths: walker.compactMap { $0 as? String })
+    }
+
+    /// Object paths per segment name, from the paths of everything stored.
+    static func segmentObjects(relativePaths: [String]) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for case let relative as String in walker {
+        for relative in relativePaths {
             let file = (relative as NSString).lastPathComponent
             let name = String(file.prefix(24))
             let isSegment = name.count == 24 && name.allSatisfy { $0.isHexDigit && !$0.isLowercase }

@@ -237,14 +237,18 @@ struct RestoreTablespaceTests {
 /// Our own `backup`, split into several objects (each part of the data tar several multipart
 /// parts) and with its manifest, restored by our `restore` and started without any fix-up by
 /// the harness (no chown): ownership, split parts and the manifest check all on the real thing.
+/// On moto and on SeaweedFS, which checks the SigV4 signature of every request, multipart parts
+/// included.
 @Suite("cloud-wal restore of a split cloud-wal backup", .serialized, .motoServer)
 struct RestoreSplitBackupTests {
-    @Test("cloud-wal backup --max-archive-size → cloud-wal restore --recovery-conf")
-    func splitBackup() async throws {
+    @Test("cloud-wal backup --max-archive-size → cloud-wal restore --recovery-conf", arguments: ["moto", "seaweedfs"])
+    func splitBackup(store: String) async throws {
         let binary = try TestBinary.prepare()
         defer { binary.cleanup() }
-        let target = try await BackupTarget.s3("split")
-        defer { target.cleanup() }
+        try await BackupTarget.with(store, hint: "split") { try await splitBackup(binary: binary, target: $0) }
+    }
+
+    private func splitBackup(binary: TestBinary, target: BackupTarget) async throws {
         let primary = try await PostgresCluster.start(settings: [
             "archive_mode": "on",
             "archive_command": target.shellCommand(binary.archiveCommand) + " \(target.url) pg1 %p",
@@ -271,13 +275,13 @@ struct RestoreSplitBackupTests {
 
             // The same backup with one byte of a part's file content changed: the tar still parses,
             // only the manifest's SHA-256 can tell. Exit 1, and no recovery settings.
-            let moto = try MotoServer.shared()
+            let inspector = try #require(target.inspector)
             let bucket = try #require(target.bucket)
             let backupID = backup.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let partKey = "cluster/pg1/base/\(backupID)/data_0001.tar"
-            var part = try #require(try await moto.objectData(bucket: bucket, key: partKey))
+            var part = try #require(try await inspector.objectData(bucket: bucket, key: partKey))
             part[part.count / 2] ^= 0x01
-            try await moto.putObject(bucket: bucket, key: partKey, data: part)
+            try await inspector.putObject(bucket: bucket, key: partKey, data: part)
             let tampered = try await binary.run(
                 ["restore"] + target.cliOptions + [target.url, "pg1", "latest", root.path + "/tampered", "--recovery-conf"],
                 env: target.environment, timeout: .seconds(180))

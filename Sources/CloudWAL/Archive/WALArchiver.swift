@@ -72,6 +72,9 @@ public struct WALArchiver: Sendable {
         guard let wal = WALFileName(fileName) else {
             throw WALError(.invalidInput, "\(walPath) is an invalid name for a WAL file")
         }
+        if configuration.compression == nil, let local = store as? any SinglePassFileStore {
+            return try await archiveInOnePass(walPath, wal: wal, into: local)
+        }
         let content = try readAndEncode(walPath, wal: wal)
         let key = layout.key(for: wal, compression: configuration.compression)
 
@@ -81,15 +84,11 @@ public struct WALArchiver: Sendable {
         if let existing = try await findExisting(wal) {
             return reported(try await settleDuplicate(existing: existing, content: content, wal: wal))
         }
-        var metadata = [ObjectMetadataKey.sha256: content.sha256, ObjectMetadataKey.size: String(content.size)]
-        if let systemIdentifier = content.systemIdentifier {
-            metadata[ObjectMetadataKey.systemIdentifier] = String(systemIdentifier)
-        }
-        let tags = wal.kind == .history && !configuration.historyTags.isEmpty
-            ? configuration.historyTags : configuration.tags
+        var metadata = Self.metadata(size: content.size, systemIdentifier: content.systemIdentifier)
+        metadata[ObjectMetadataKey.sha256] = content.sha256
         // Uncompressed, the body is the content: its digest doubles as the upload's payload hash.
         let options = PutOptions(
-            metadata: metadata, tags: tags, createOnly: true,
+            metadata: metadata, tags: tags(for: wal), createOnly: true,
             bodySHA256: configuration.compression == nil ? content.sha256 : nil)
         let outcome: PutOutcome
         do {
@@ -115,7 +114,84 @@ public struct WALArchiver: Sendable {
         }
     }
 
+    /// Uncompressed onto local disk: the header is judged from the first page, and the store
+    /// hashes the bytes as it copies them, so the segment is read once instead of twice (once to
+    /// hash, once to copy). Only a duplicate, which is rare, costs a full read to compare.
+    private func archiveInOnePass(
+        _ walPath: String, wal: WALFileName, into local: any SinglePassFileStore
+    ) async throws -> Archived {
+        let header = try readHeader(walPath, wal: wal)
+        if let existing = try await findExisting(wal) {
+            let content = try readAndEncode(walPath, wal: wal)
+            let outcome = try await settleDuplicate(existing: existing, content: content, wal: wal)
+            return Archived(outcome: outcome, sha256: content.sha256, size: content.size)
+        }
+        let key = layout.key(for: wal, compression: nil)
+        let options = PutOptions(
+            metadata: Self.metadata(size: header.size, systemIdentifier: header.systemIdentifier),
+            tags: tags(for: wal), createOnly: true)
+        let stored: (outcome: PutOutcome, sha256: String)
+        do {
+            stored = try await local.putFile(key, path: walPath, size: header.size, options: options) { sha256 in
+                [ObjectMetadataKey.sha256: sha256]
+            }
+        } catch let error as StorageError {
+            throw WALError(error)
+        }
+        let content = EncodedContent(
+            body: nil, sha256: stored.sha256, size: header.size, systemIdentifier: header.systemIdentifier)
+        switch stored.outcome {
+        case .created:
+            logger.info("Archived \(wal.name) as \(key) (\(header.size) bytes, \(header.size) stored)")
+            return Archived(
+                outcome: .archived(key: key, size: header.size, storedSize: header.size), sha256: stored.sha256,
+                size: header.size)
+        case .alreadyExists:
+            // Another archiver won a race between our check and our write: judge its object by content.
+            let outcome = try await settleDuplicate(existing: (key, nil), content: content, wal: wal)
+            return Archived(outcome: outcome, sha256: stored.sha256, size: header.size)
+        }
+    }
+
     // MARK: - Internals
+
+    /// Size and digest-independent metadata: the content's size and the writing cluster.
+    private static func metadata(size: Int, systemIdentifier: UInt64?) -> [String: String] {
+        var metadata = [ObjectMetadataKey.size: String(size)]
+        if let systemIdentifier {
+            metadata[ObjectMetadataKey.systemIdentifier] = String(systemIdentifier)
+        }
+        return metadata
+    }
+
+    private func tags(for wal: WALFileName) -> [ObjectTag] {
+        wal.kind == .history && !configuration.historyTags.isEmpty ? configuration.historyTags : configuration.tags
+    }
+
+    /// The file's size (checked for a segment) and its first page's verdict, without reading the rest.
+    private func readHeader(_ path: String, wal: WALFileName) throws -> (size: Int, systemIdentifier: UInt64?) {
+        do {
+            let handle = try FileHandle.openForReading(path)
+            defer { try? handle.close() }
+            let size = try checkedSize(handle, path: path, wal: wal)
+            var first = [UInt8](repeating: 0, count: Swift.min(WALPageHeader.size, size))
+            let count = try first.withUnsafeMutableBytes { try handle.readFully(into: $0) }
+            let verdict = try judgeHeader(first.prefix(count), path: path, wal: wal, size: size)
+            return (size, verdict.systemIdentifier)
+        } catch let error as SystemError {
+            throw WALError(.sourceUnreadable, "\(path): \(error.reason)")
+        }
+    }
+
+    /// The file's size; a segment (or partial) must be a power of two from 1 MiB to 1 GiB.
+    private func checkedSize(_ handle: FileHandle, path: String, wal: WALFileName) throws -> Int {
+        let size = try handle.size()
+        if wal.kind == .segment || wal.kind == .partial, !WALSegmentSize.isValid(size) {
+            throw WALError(
+                .sourceUnreadable, "\(path) is \(size) bytes: a WAL segment is a power of two from 1 MiB to 1 GiB")
+        }
+        return size
+    }
 
     private struct EncodedContent {
         /// The compressed bytes; nil when uncompressed, where the file itself is the body.
@@ -133,12 +209,7 @@ public struct WALArchiver: Sendable {
     private func readAndEncode(_ path: String, wal: WALFileName) throws -> EncodedContent {
         do {
             let handle = try FileHandle.openForReading(path)
-            let size = try handle.size()
-            if wal.kind == .segment || wal.kind == .partial, !WALSegmentSize.isValid(size) {
-                throw WALError(
-                    .sourceUnreadable,
-                    "\(path) is \(size) bytes: a WAL segment is a power of two from 1 MiB to 1 GiB")
-            }
+            let size = try checkedSize(handle, path: path, wal: wal)
             var digest = ContentDigest()
             var verdict: WALHeaderCheck.Verdict?
             var compressed: [UInt8] = []

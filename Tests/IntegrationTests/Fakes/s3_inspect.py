@@ -6,6 +6,7 @@ Usage: s3_inspect.py COMMAND ARGS... with S3_ENDPOINT and the AWS_* credentials 
   create-bucket NAME
   keys BUCKET            every key, sorted, as a JSON list
   get BUCKET KEY FILE    exit 10 when there is no such object
+  put BUCKET KEY FILE    replaces the object (a test's tampering, never cloud-wal's way)
 Exit 10 means "no such object"; anything else non-zero is an error (message on stderr).
 """
 import json
@@ -42,6 +43,9 @@ try:
         body = s3.get_object(Bucket=args[0], Key=args[1])["Body"].read()
         with open(args[2], "wb") as f:
             f.write(body)
+    elif cmd == "put":
+        with open(args[2], "rb") as f:
+            s3.put_object(Bucket=args[0], Key=args[1], Body=f.read())
     else:
         sys.exit("unknown command " + cmd)
 except ClientError as e:

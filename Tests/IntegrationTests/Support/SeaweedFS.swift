@@ -183,4 +183,14 @@ struct S3Inspector: Sendable {
         }
         return FileManager.default.contents(atPath: tmp.path + "/object")
     }
+
+    /// Replaces `key` with `data` behind cloud-wal's back (tampering tests).
+    func putObject(bucket: String, key: String, data: Data) async throws {
+        let tmp = try TempDirectory.make(prefix: "cloudwal-s3put", ownedByServer: false)
+        defer { tmp.remove() }
+        guard FileManager.default.createFile(atPath: tmp.path + "/object", contents: data) else {
+            throw HarnessError("cannot write \(tmp.path)/object")
+        }
+        _ = try await checked(["put", bucket, key, tmp.path + "/object"])
+    }
 }

@@ -10,7 +10,7 @@ import Glibc
 /// fsynced, then hard-linked into place (`link` fails instead of replacing, which is the
 /// create-only guarantee), and the directory is fsynced before `put` returns. Metadata lives in
 /// a hidden sibling `.NAME.meta`; listings skip dot-files, so keys stay exactly barman-cloud's.
-public struct FileSystemStore: ObjectStore {
+public struct FileSystemStore: SinglePassFileStore {
     public let root: String
     private let readChunkSize: Int
 
@@ -27,16 +27,39 @@ public struct FileSystemStore: ObjectStore {
     /// segment that changed after the archiver hashed it is never stored under that digest.
     public func putFile(_ key: String, path source: String, size: Int, options: PutOptions) async throws -> PutOutcome {
         try await store(key, options: options) { handle in
-            let reader = try FileChunks(path: source, expectedSize: size)
-            var digest = ContentDigest()
-            while let chunk = try reader.next() {
-                digest.update(chunk)
-                try handle.write(chunk)
-            }
-            if let expected = options.bodySHA256, digest.finalize() != expected {
+            let digest = try copy(source, size: size, into: handle)
+            if let expected = options.bodySHA256, digest != expected {
                 throw StorageError(.failed, "\(source) changed while being archived")
             }
         }
+    }
+
+    /// One pass over the file: each chunk is hashed as it is written, and the digest goes into
+    /// the metadata file, which is durable before the object appears under its name.
+    public func putFile(
+        _ key: String, path source: String, size: Int, options: PutOptions,
+        metadata: (_ sha256: String) -> [String: String]
+    ) async throws -> (outcome: PutOutcome, sha256: String) {
+        let (path, dataTemp) = try prepareTemporary(for: key)
+        return try mapErrors(key) {
+            defer { try? FileSystemOps.remove(dataTemp) }
+            let data = try FileHandle.createExclusive(dataTemp, mode: 0o640)
+            let digest = try copy(source, size: size, into: data)
+            var options = options
+            options.metadata.merge(metadata(digest)) { _, derived in derived }
+            return (try publish(data, temporary: dataTemp, at: path, options: options), digest)
+        }
+    }
+
+    /// Copies `source`, which must stay `size` bytes, into `handle`; returns the SHA-256 of the copy.
+    private func copy(_ source: String, size: Int, into handle: FileHandle) throws -> String {
+        let reader = try FileChunks(path: source, expectedSize: size)
+        var digest = ContentDigest()
+        while let chunk = try reader.next() {
+            digest.update(chunk)
+            try handle.write(chunk)
+        }
+        return digest.finalize()
     }
 
     /// Writes through `fill` into a temporary file, then creates the object atomically.
