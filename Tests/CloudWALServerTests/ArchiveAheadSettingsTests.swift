@@ -25,7 +25,7 @@ struct ArchiveAheadSettingsTests {
         #expect(sixteen.archiveAhead == 16)
     }
 
-    @Test(arguments: ["-1", "65", "four", "", "4.5"])
+    @Test(arguments: ["-1", "65", "four", "4.5", " 4"])
     func aBadCountIsRefusedWithTheVariableNamed(_ value: String) {
         #expect {
             _ = try SidecarEnvironment.settings(environment: Environment(["CLOUD_WAL_ARCHIVE_AHEAD": value]))

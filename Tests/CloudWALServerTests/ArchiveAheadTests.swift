@@ -98,39 +98,53 @@ struct ArchiveAheadTests {
 
     static func body(_ response: TestResponse) -> String { String(buffer: response.body) }
 
-    @Test func pushesReadySegmentsAheadSoThatWalPushAnswersFromTheirRecords() async throws {
+    /// `/wal-push/<segment number>` through the routes: status and body.
+    static func walPush(_ app: some ApplicationProtocol, _ number: Int) async throws -> (HTTPResponse.Status, String) {
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/wal-push/\(name(number))", method: .get) { ($0.status, body($0)) }
+        }
+    }
+
+    static func get(_ app: some ApplicationProtocol, _ uri: String) async throws -> String {
+        try await app.test(.router) { client in try await client.execute(uri: uri, method: .get) { body($0) } }
+    }
+
+    @Test func startsWithPostgreSQLsFirstPushThenAnswersFromRecords() async throws {
         let fx = try Fixture()
         defer { fx.remove() }
         let contents = try (1...5).map { try fx.segment($0) }
         let statusBefore = try fx.statusSnapshot()
         let routes = fx.routes(concurrency: 3)
         let ahead = try #require(routes.ahead)
+        let app = Application(router: routes.router(), logger: Self.logger)
         let watcher = Task { await ahead.run() }
-        try await Self.eventually("records") { fx.state.recordedSegments().count == 5 }
+        // Until PostgreSQL archives through this sidecar, nothing is pushed (a sidecar that only
+        // restores must not ship its cluster's WAL into the archive it restores from).
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await fx.store.gate.puts.isEmpty)
+        #expect(try await Self.get(app, "/status").contains("\"active\":false"))
+
+        let (status, text) = try await Self.walPush(app, 1)
+        #expect(status == .ok)
+        #expect(text.hasPrefix("archived \(Self.name(1)) as pg1/wals/"), "\(text)")
+        try await Self.eventually("records") { fx.state.recordedSegments().count == 4 }
         #expect(try await fx.stored().count == 5)
         #expect(try fx.statusSnapshot() == statusBefore, "archive_status is only read")
 
         let puts = await fx.store.gate.puts.count
-        let app = Application(router: routes.router(), logger: Self.logger)
-        try await app.test(.router) { client in
-            for number in 1...5 {
-                try await client.execute(uri: "/wal-push/\(Self.name(number))", method: .get) { response in
-                    #expect(response.status == .ok)
-                    #expect(Self.body(response).contains("was archived ahead as pg1/wals/"), "\(Self.body(response))")
-                }
-            }
-            try await client.execute(uri: "/status", method: .get) { response in
-                let body = Self.body(response)
-                #expect(body.contains("\"archive_ahead\":{\"concurrency\":3,"), "\(body)")
-                #expect(body.contains("\"pushed\":5,"), "\(body)")
-                #expect(body.contains("\"answered_from_record\":5,"), "\(body)")
-            }
-            try await client.execute(uri: "/metrics", method: .get) { response in
-                let body = Self.body(response)
-                #expect(body.contains("cloud_wal_archive_ahead_pushes_total{result=\"stored\"} 5"))
-                #expect(body.contains("cloud_wal_archive_ahead_answered_total{how=\"record\"} 5"))
-            }
+        #expect(puts == 5)
+        for number in 2...5 {
+            let (status, text) = try await Self.walPush(app, number)
+            #expect(status == .ok)
+            #expect(text.contains("was archived ahead as pg1/wals/"), "\(text)")
         }
+        let json = try await Self.get(app, "/status")
+        #expect(json.contains("\"archive_ahead\":{\"concurrency\":3,\"active\":true,"), "\(json)")
+        #expect(json.contains("\"pushed\":4,"), "\(json)")
+        #expect(json.contains("\"answered_from_record\":4,"), "\(json)")
+        let metrics = try await Self.get(app, "/metrics")
+        #expect(metrics.contains("cloud_wal_archive_ahead_pushes_total{result=\"stored\"} 4\n"))
+        #expect(metrics.contains("cloud_wal_archive_ahead_answered_total{how=\"record\"} 4\n"))
         // Answered without a single store request, records consumed, content byte-identical.
         #expect(await fx.store.gate.puts.count == puts)
         #expect(fx.state.recordedSegments().isEmpty)
@@ -146,33 +160,28 @@ struct ArchiveAheadTests {
     @Test func aPushArrivingWhileItsSegmentIsInFlightJoinsIt() async throws {
         let fx = try Fixture()
         defer { fx.remove() }
-        let content = try fx.segment(1)
-        await fx.store.gate.hold()
+        try fx.segment(1)
+        let content = try fx.segment(2)
+        await fx.store.gate.hold(containing: Self.name(2))
         let routes = fx.routes(concurrency: 2)
         let ahead = try #require(routes.ahead)
-        let watcher = Task { await ahead.run() }
-        // The watcher's upload is at the store's door, held.
-        try await Self.eventually("held upload") { await fx.store.gate.waiting == 1 }
-        #expect(await ahead.inFlight == [Self.name(1)])
-
         let app = Application(router: routes.router(), logger: Self.logger)
-        try await app.test(.router) { client in
-            async let pushed = client.execute(uri: "/wal-push/\(Self.name(1))", method: .get) { response in
-                (response.status, Self.body(response))
-            }
-            try await Self.eventually("joined") { await routes.pushes.joins == 1 }
-            await fx.store.gate.release()
-            let (status, text) = try await pushed
-            #expect(status == .ok)
-            #expect(text.hasPrefix("archived \(Self.name(1)) as pg1/wals/"), "\(text)")
-            try await client.execute(uri: "/status", method: .get) { response in
-                #expect(Self.body(response).contains("\"joined\":1,"), "\(Self.body(response))")
-            }
-        }
+        let watcher = Task { await ahead.run() }
+        #expect(try await Self.walPush(app, 1).0 == .ok)
+        // The watcher's upload of segment 2 is at the store's door, held.
+        try await Self.eventually("held upload") { await fx.store.gate.waiting == 1 }
+        #expect(await ahead.inFlight == [Self.name(2)])
+
+        async let pushed = Self.walPush(app, 2)
+        try await Self.eventually("joined") { await routes.pushes.joins == 1 }
+        await fx.store.gate.release()
+        let (status, text) = try await pushed
+        #expect(status == .ok)
+        #expect(text.hasPrefix("archived \(Self.name(2)) as pg1/wals/"), "\(text)")
+        #expect(try await Self.get(app, "/status").contains("\"joined\":1,"))
         // One upload for both; the joined request spent the record.
-        #expect(await fx.store.gate.puts.count == 1)
-        #expect(try await fx.stored().count == 1)
-        #expect(fx.storedBytes(1) == Data(content))
+        #expect(await fx.store.gate.puts.filter { $0.hasSuffix(Self.name(2)) }.count == 1)
+        #expect(fx.storedBytes(2) == Data(content))
         #expect(fx.state.recordedSegments().isEmpty)
         watcher.cancel()
         await watcher.value
@@ -181,33 +190,29 @@ struct ArchiveAheadTests {
     @Test func aFailedPushAheadThatWasJoinedIsArchivedByTheRequest() async throws {
         let fx = try Fixture()
         defer { fx.remove() }
-        let content = try fx.segment(1)
-        await fx.store.gate.hold()
-        await fx.store.gate.failNextPut(containing: Self.name(1))
+        try fx.segment(1)
+        let content = try fx.segment(2)
+        await fx.store.gate.hold(containing: Self.name(2))
+        await fx.store.gate.failNextPut(containing: Self.name(2))
         let routes = fx.routes(concurrency: 1)
         let ahead = try #require(routes.ahead)
+        let app = Application(router: routes.router(), logger: Self.logger)
         let watcher = Task { await ahead.run() }
+        #expect(try await Self.walPush(app, 1).0 == .ok)
         try await Self.eventually("held upload") { await fx.store.gate.waiting == 1 }
 
-        let app = Application(router: routes.router(), logger: Self.logger)
-        try await app.test(.router) { client in
-            async let pushed = client.execute(uri: "/wal-push/\(Self.name(1))", method: .get) { response in
-                (response.status, Self.body(response))
-            }
-            try await Self.eventually("joined") { await routes.pushes.joins == 1 }
-            await fx.store.gate.release()
-            // The push ahead fails; the request does not: it archives the segment itself.
-            let (status, text) = try await pushed
-            #expect(status == .ok, "\(text)")
-            #expect(text.hasPrefix("archived \(Self.name(1)) as pg1/wals/"), "\(text)")
-            try await client.execute(uri: "/status", method: .get) { response in
-                let body = Self.body(response)
-                #expect(body.contains("\"failed\":1,"), "\(body)")
-                #expect(body.contains("\"last_failed\":null"), "no request failed: \(body)")
-            }
-        }
-        #expect(await fx.store.gate.puts.count == 2)
-        #expect(fx.storedBytes(1) == Data(content))
+        async let pushed = Self.walPush(app, 2)
+        try await Self.eventually("joined") { await routes.pushes.joins == 1 }
+        await fx.store.gate.release()
+        // The push ahead fails; the request does not: it archives the segment itself.
+        let (status, text) = try await pushed
+        #expect(status == .ok, "\(text)")
+        #expect(text.hasPrefix("archived \(Self.name(2)) as pg1/wals/"), "\(text)")
+        let json = try await Self.get(app, "/status")
+        #expect(json.contains("\"failed\":1,"), "\(json)")
+        #expect(json.contains("\"last_failed\":null"), "no request failed: \(json)")
+        #expect(await fx.store.gate.puts.filter { $0.hasSuffix(Self.name(2)) }.count == 2)
+        #expect(fx.storedBytes(2) == Data(content))
         #expect(fx.state.recordedSegments().isEmpty, "a failure ahead leaves no record")
         watcher.cancel()
         await watcher.value
@@ -229,17 +234,12 @@ struct ArchiveAheadTests {
         // No watcher: this is about the request alone.
         let routes = fx.routes(concurrency: 2)
         let app = Application(router: routes.router(), logger: Self.logger)
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/wal-push/\(Self.name(1))", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(Self.body(response).hasPrefix("archived \(Self.name(1)) as pg1/wals/"), "\(Self.body(response))")
-            }
-            try await client.execute(uri: "/status", method: .get) { response in
-                let body = Self.body(response)
-                #expect(body.contains("\"answered_from_record\":0,"), "\(body)")
-                #expect(body.contains("\"records_ignored\":1,"), "\(body)")
-            }
-        }
+        let (status, text) = try await Self.walPush(app, 1)
+        #expect(status == .ok)
+        #expect(text.hasPrefix("archived \(Self.name(1)) as pg1/wals/"), "\(text)")
+        let json = try await Self.get(app, "/status")
+        #expect(json.contains("\"answered_from_record\":0,"), "\(json)")
+        #expect(json.contains("\"records_ignored\":1,"), "\(json)")
         #expect(await fx.store.gate.puts.count == 1)
         #expect(fx.storedBytes(1) == Data(content))
         #expect(fx.state.recordedSegments().isEmpty, "the ignored record is gone")
@@ -248,35 +248,41 @@ struct ArchiveAheadTests {
     @Test func onShutdownTheUploadInFlightFinishesAndNothingNewStarts() async throws {
         let fx = try Fixture()
         defer { fx.remove() }
-        let content = try fx.segment(1)
-        try fx.segment(2)
-        await fx.store.gate.hold()
+        try fx.segment(1)
+        let content = try fx.segment(2)
+        try fx.segment(3)
+        await fx.store.gate.hold(containing: Self.name(2))
         let routes = fx.routes(concurrency: 1)
         let ahead = try #require(routes.ahead)
+        let app = Application(router: routes.router(), logger: Self.logger)
         let watcher = Task { await ahead.run() }
+        #expect(try await Self.walPush(app, 1).0 == .ok)
         try await Self.eventually("held upload") { await fx.store.gate.waiting == 1 }
         watcher.cancel()
         await fx.store.gate.release()
         await watcher.value
-        // Segment 1 became durable, so it is recorded; segment 2 was never started.
-        #expect(await fx.store.gate.puts == ["pg1/wals/0000000100000000/\(Self.name(1))"])
-        #expect(fx.storedBytes(1) == Data(content))
-        #expect(fx.state.recordedSegments() == [Self.name(1)])
+        // Segment 2 became durable, so it is recorded; segment 3 was never started.
+        #expect(await fx.store.gate.puts == [1, 2].map { "pg1/wals/0000000100000000/\(Self.name($0))" })
+        #expect(fx.storedBytes(2) == Data(content))
+        #expect(fx.state.recordedSegments() == [Self.name(2)])
         #expect(await ahead.inFlight.isEmpty)
     }
 
-    @Test func withoutArchiveStatusTheWatcherWaitsAndPushesNothing() async throws {
+    @Test func withoutArchiveStatusTheWatcherWaitsForIt() async throws {
         let fx = try Fixture()
         defer { fx.remove() }
+        try fx.segment(1)
         try FileManager.default.removeItem(atPath: fx.status)
         let routes = fx.routes(concurrency: 2)
         let ahead = try #require(routes.ahead)
+        let app = Application(router: routes.router(), logger: Self.logger)
         let watcher = Task { await ahead.run() }
+        #expect(try await Self.walPush(app, 1).0 == .ok)
         try await Task.sleep(for: .milliseconds(300))
-        // Created later (PostgreSQL's first start): picked up by a later scan.
+        // Created later: picked up by a later scan.
         try FileManager.default.createDirectory(atPath: fx.status, withIntermediateDirectories: false)
-        try fx.segment(1)
-        try await Self.eventually("record") { fx.state.recordedSegments() == [Self.name(1)] }
+        try fx.segment(2)
+        try await Self.eventually("record") { fx.state.recordedSegments() == [Self.name(2)] }
         watcher.cancel()
         await watcher.value
     }

@@ -10,15 +10,16 @@ final class GatedStore: ObjectStore, Sendable {
     init(base: FileSystemStore) { self.base = base }
 
     actor Gate {
-        private var holding = false
+        /// Uploads of keys containing this wait at the door until `release()`.
+        private var holding: String?
         private var held: [CheckedContinuation<Void, Never>] = []
         private var failNext: Set<String> = []
         private(set) var puts: [String] = []
 
-        func hold() { holding = true }
+        func hold(containing fragment: String) { holding = fragment }
 
         func release() {
-            holding = false
+            holding = nil
             for waiter in held { waiter.resume() }
             held = []
         }
@@ -31,7 +32,7 @@ final class GatedStore: ObjectStore, Sendable {
 
         func enter(_ key: String) async throws {
             puts.append(key)
-            if holding { await withCheckedContinuation { held.append($0) } }
+            if let holding, key.contains(holding) { await withCheckedContinuation { held.append($0) } }
             if let fragment = failNext.first(where: { key.contains($0) }) {
                 failNext.remove(fragment)
                 throw StorageError(.unreachable, "injected failure storing \(key)")

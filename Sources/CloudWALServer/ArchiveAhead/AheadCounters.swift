@@ -15,9 +15,10 @@ public struct AheadCounters: Sendable, Equatable {
 
     public init() {}
 
-    func json(concurrency: Int, stateDirectory: String, inFlight: [String]) -> JSONText {
+    func json(active: Bool, concurrency: Int, stateDirectory: String, inFlight: [String]) -> JSONText {
         .object([
             ("concurrency", .integer(concurrency)),
+            ("active", .bool(active)),
             ("state_directory", .string(stateDirectory)),
             ("pushed", .integer(pushed)),
             ("pushed_bytes", .integer(pushedBytes)),

@@ -14,6 +14,10 @@ import Logging
 /// request that arrives while its segment is pushed ahead joins that upload, and the watcher
 /// never starts a segment PostgreSQL is pushing. A push ahead that fails only leaves no record.
 ///
+/// It starts once PostgreSQL has called `/wal-push` since the sidecar started: a sidecar that
+/// serves only restores (a standby, a recovered cluster pointed at another archive) never
+/// pushes that cluster's WAL into the archive it restores from.
+///
 /// The watcher polls (every `interval`, at once when `/wal-push` is called, and when a push
 /// ends) rather than using inotify: a listing of `archive_status` costs microseconds, a poll
 /// cannot miss an event or overflow, and waiting on inotify would need a thread of its own
@@ -27,6 +31,8 @@ public actor ArchiveAhead {
     private let logger: Logger
     private var book: AheadBook
     private var counters = AheadCounters()
+    /// Set by the first `/wal-push` (see the type's comment).
+    private var active = false
     /// Whether the state folder was usable at the last try (each change is logged once).
     private var stateUsable: Bool?
     private var statusReadable: Bool?
@@ -78,7 +84,7 @@ public actor ArchiveAhead {
 
     /// One look at `archive_status`: the segments to start now (marked in flight).
     func scan() async -> [WALFileName] {
-        guard prepareState(), let ready = readReady() else { return [] }
+        guard active, prepareState(), let ready = readReady() else { return [] }
         let busy = Set(await pushes.keys)
         let recorded = lookAhead.state.recordedSegments()
         return book.choose(ready: ready, recorded: recorded, busy: busy, now: .now)
@@ -157,7 +163,11 @@ public actor ArchiveAhead {
     /// record is consumed a moment later, before PostgreSQL renames the `.ready`).
     public func settle(_ segment: String) {
         book.settle(segment)
+        active = true
     }
+
+    /// Whether PostgreSQL has called `/wal-push`, so the watcher pushes ahead.
+    public var isActive: Bool { active }
 
     /// The key `wal` was stored under ahead, when its record matches the local file; the record
     /// is consumed either way (`LookAheadArchiver.checkRecord`). Hashes the file outside the actor.
@@ -191,7 +201,8 @@ public actor ArchiveAhead {
     public var inFlight: [String] { book.inFlight.sorted() }
 
     public func statusJSON() -> JSONText {
-        counters.json(concurrency: concurrency, stateDirectory: lookAhead.state.directory, inFlight: inFlight)
+        counters.json(
+            active: active, concurrency: concurrency, stateDirectory: lookAhead.state.directory, inFlight: inFlight)
     }
 
     public func prometheusText() -> String { counters.prometheusText(inFlight: book.inFlight.count) }
