@@ -48,6 +48,11 @@ public struct SidecarServer: Sendable {
         // Shut down in reverse order: the listeners stop taking requests (and answer those in
         // progress) before `Drain` waits for the work that outlived its request.
         var services: [any Service] = [Drain(routes: routes, logger: logger)]
+        // Stopped after the listeners and before `Drain`, which then waits for its uploads too.
+        if let ahead = routes.ahead {
+            services.append(ArchiveAheadService(ahead: ahead))
+            logger.info("archiving up to \(ahead.concurrency) segment(s) ahead; records in \(ahead.lookAhead.state.directory)")
+        }
         if let socket { services.append(UnixSocketService(socket: socket, routes: routes, logger: logger)) }
         services.append(tcp)
         let group = ServiceGroup(

@@ -43,7 +43,7 @@ public struct LookAheadArchiver: Sendable {
             return .archived(try await archiver.archive(walPath: walPath))
         }
         state.removeStale(before: wal.name)
-        if let key = consumeRecord(for: wal.name, walPath: walPath) {
+        if case .matches(let key) = checkRecord(for: wal.name, walPath: walPath) {
             logger.info("\(wal.name) was archived ahead as \(key) with the same content; nothing to do")
             return .storedAhead(key: key)
         }
@@ -57,7 +57,11 @@ public struct LookAheadArchiver: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             for extra in extras {
                 group.addTask {
-                    await pushAhead(extra, walDirectory: walDirectory, segmentSize: segmentSize)
+                    do {
+                        _ = try await pushAhead(extra, walDirectory: walDirectory, segmentSize: segmentSize)
+                    } catch {
+                        logger.warning("Archiving \(extra.name) ahead failed (PostgreSQL will ask for it): \(error)")
+                    }
                 }
             }
             let outcome: WALArchiver.Outcome
@@ -89,39 +93,56 @@ public struct LookAheadArchiver: Sendable {
         }
     }
 
-    /// The record for `segment`, if it matches the local file's content; the record is removed
-    /// either way, as it is consumed (a crash right after only means archiving it again, where the
-    /// duplicate check proves the content).
-    private func consumeRecord(for segment: String, walPath: String) -> String? {
-        guard let record = state.record(for: segment) else { return nil }
+    /// What a record says about the local copy of a segment.
+    public enum RecordCheck: Sendable, Equatable {
+        /// No (well-formed) record.
+        case none
+        /// Stored ahead under `key`, with the SHA-256 and size of the local file.
+        case matches(key: String)
+        /// A record for other content, or a local file that cannot be read: ignored.
+        case otherContent
+    }
+
+    /// Checks `segment`'s record against the local file at `walPath` and consumes it: the record
+    /// is removed either way (a crash right after only means archiving it again, where the
+    /// duplicate check proves the content). Only `.matches` lets a caller skip the store.
+    public func checkRecord(for segment: String, walPath: String) -> RecordCheck {
+        guard let record = state.record(for: segment) else { return .none }
         try? state.remove(segment)
-        guard let local = Self.digest(of: walPath) else { return nil }
+        guard let local = Self.digest(of: walPath) else { return .otherContent }
         guard local.sha256 == record.sha256, local.size == record.size else {
             let note = "\(segment) has a look-ahead record for other content (recorded SHA-256 \(record.sha256), "
                 + "\(record.size) bytes; local \(local.sha256), \(local.size) bytes); archiving it normally"
             logger.warning("\(note)")
-            return nil
+            return .otherContent
         }
-        return record.key
+        return .matches(key: record.key)
     }
 
-    /// Archives one extra segment and records it once durable; never throws.
-    private func pushAhead(_ wal: WALFileName, walDirectory: String, segmentSize: Int?) async {
+    /// Archives one segment PostgreSQL has marked ready but not asked for yet, and records it
+    /// once durable. Returns nil, archiving nothing, when it is no longer marked ready or (with
+    /// `segmentSize`) is of another size; throws when archiving fails, recording nothing. A
+    /// record that cannot be written is only logged: the object is durable, just not remembered.
+    public func pushAhead(
+        _ wal: WALFileName, walDirectory: String, segmentSize: Int?
+    ) async throws -> WALArchiver.Archived? {
         let path = "\(walDirectory)/\(wal.name)"
         // Checked again now: PostgreSQL may have archived it meanwhile (e.g. a killed call of ours
         // was followed by its own retry), and a segment of another size is not this cluster's.
         guard ReadySegments.isReady(wal.name, inWALDirectory: walDirectory),
-            let size = try? FileHandle.openForReading(path).size(), size == segmentSize
-        else { return }
-        do {
-            let archived = try await archiver.archiveReportingContent(walPath: path)
-            guard let record = ArchiveStateRecord(
-                segment: wal.name, sha256: archived.sha256, size: archived.size, key: archived.key)
-            else { return }
-            try state.write(record)
-        } catch {
-            logger.warning("Archiving \(wal.name) ahead failed (PostgreSQL will ask for it): \(error)")
+            let size = try? FileHandle.openForReading(path).size(), segmentSize.map({ $0 == size }) ?? true
+        else { return nil }
+        let archived = try await archiver.archiveReportingContent(walPath: path)
+        if let record = ArchiveStateRecord(
+            segment: wal.name, sha256: archived.sha256, size: archived.size, key: archived.key)
+        {
+            do {
+                try state.write(record)
+            } catch {
+                logger.warning("Archived \(wal.name) ahead as \(archived.key) but cannot record it: \(error)")
+            }
         }
+        return archived
     }
 
     /// SHA-256 and size of a local file, read in chunks; nil when it cannot be read.

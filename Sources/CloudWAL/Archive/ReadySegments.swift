@@ -10,27 +10,31 @@ public enum ReadySegments {
         "\(walDirectory)/archive_status"
     }
 
+    /// Every full segment marked ready, oldest first (name order, which is archiving order
+    /// within a timeline); nil when `archive_status` cannot be read.
+    public static func all(inWALDirectory walDirectory: String) -> [WALFileName]? {
+        guard let entries = try? FileSystemOps.contents(of: statusDirectory(ofWALDirectory: walDirectory)) else {
+            return nil
+        }
+        // `contents(of:)` is sorted by name.
+        return entries.compactMap { entry in
+            guard !entry.isDirectory, entry.name.hasSuffix(".ready") else { return nil }
+            let name = String(entry.name.dropLast(".ready".count))
+            guard let wal = WALFileName(name), wal.kind == .segment, name == name.uppercased() else { return nil }
+            return wal
+        }
+    }
+
     /// Up to `limit` segments marked ready after `wal`, oldest first, skipping `excluding`.
     /// An unreadable `archive_status` gives none: archiving ahead is an optimisation.
     public static func after(
         _ wal: WALFileName, inWALDirectory walDirectory: String, limit: Int, excluding: Set<String> = []
     ) -> [WALFileName] {
-        guard limit > 0, wal.kind == .segment,
-            let entries = try? FileSystemOps.contents(of: statusDirectory(ofWALDirectory: walDirectory))
-        else { return [] }
+        guard limit > 0, wal.kind == .segment, let ready = all(inWALDirectory: walDirectory) else { return [] }
         let requested = wal.name.uppercased()
-        var found: [WALFileName] = []
-        // `contents(of:)` is sorted by name, which for same-timeline segments is their order.
-        for entry in entries where !entry.isDirectory && entry.name.hasSuffix(".ready") {
-            let name = String(entry.name.dropLast(".ready".count))
-            guard let candidate = WALFileName(name), candidate.kind == .segment,
-                candidate.timeline == wal.timeline, name == name.uppercased(), name > requested,
-                !excluding.contains(name)
-            else { continue }
-            found.append(candidate)
-            if found.count == limit { break }
-        }
-        return found
+        return Array(
+            ready.lazy.filter { $0.timeline == wal.timeline && $0.name > requested && !excluding.contains($0.name) }
+                .prefix(limit))
     }
 
     /// Whether PostgreSQL still has `segment` marked ready (not yet archived by its archiver).

@@ -188,6 +188,7 @@ public enum SidecarEnvironment {
             headerTimeout: try seconds(environment, "CLOUD_WAL_HEADER_TIMEOUT") ?? defaults.headerTimeout,
             maxConnections: try positive(environment, "CLOUD_WAL_MAX_CONNECTIONS") ?? defaults.maxConnections)
         let socket = listenSocket ?? environment["CLOUD_WAL_LISTEN_SOCKET"]
+        let spool = environment["CLOUD_WAL_SPOOL_DIR"] ?? environment["TMPDIR"] ?? "/tmp"
         return SidecarSettings(
             listenAddress: listenAddress ?? environment["CLOUD_WAL_LISTEN_ADDRESS"] ?? "0.0.0.0",
             listenPort: port,
@@ -198,8 +199,21 @@ public enum SidecarEnvironment {
             allowUnauthenticated: try parseBool(
                 environment["CLOUD_WAL_ALLOW_UNAUTHENTICATED"] ?? "", variable: "CLOUD_WAL_ALLOW_UNAUTHENTICATED"),
             requestTimeout: try seconds(environment, "CLOUD_WAL_REQUEST_TIMEOUT") ?? .seconds(600),
-            spoolDirectory: environment["CLOUD_WAL_SPOOL_DIR"] ?? environment["TMPDIR"] ?? "/tmp",
-            limits: limits)
+            spoolDirectory: spool,
+            limits: limits,
+            archiveAhead: try count(environment, "CLOUD_WAL_ARCHIVE_AHEAD") ?? SidecarSettings.defaultArchiveAhead,
+            stateDirectory: environment["CLOUD_WAL_STATE_DIR"])
+    }
+
+    /// A whole number from 0 to `SidecarSettings.maximumArchiveAhead` from `variable`, or nil when unset.
+    static func count(_ environment: Environment, _ variable: String) throws -> Int? {
+        guard let text = environment[variable] else { return nil }
+        guard let value = Int(text), (0...SidecarSettings.maximumArchiveAhead).contains(value) else {
+            throw WALError(
+                .invalidInput,
+                "\(variable)=\(text.prefix(40)) is not a whole number from 0 (off) to \(SidecarSettings.maximumArchiveAhead)")
+        }
+        return value
     }
 
     /// A positive whole number from `variable`, or nil when unset.

@@ -27,13 +27,23 @@ public struct SidecarSettings: Sendable {
     /// Where `/wal-fetch` restores a segment before sending it or putting it at `dest`.
     public var spoolDirectory: String
     public var limits: ConnectionLimits
+    /// `CLOUD_WAL_ARCHIVE_AHEAD`: segments marked ready that are pushed ahead of PostgreSQL's
+    /// archiver at a time (`ArchiveAhead`); 0 turns it off.
+    public var archiveAhead: Int
+    /// `CLOUD_WAL_STATE_DIR`: where records of segments pushed ahead are kept, one private
+    /// folder per archive URL and server (`ArchiveStateDirectory`).
+    public var stateDirectory: String
+
+    public static let defaultArchiveAhead = 4
+    public static let maximumArchiveAhead = 64
 
     public init(
         listenAddress: String = "0.0.0.0", listenPort: Int = 80, socketPath: String? = nil,
         dataDirectory: String = "/var/lib/postgresql/data", walDirectory: String? = nil,
         token: BearerToken? = nil, allowUnauthenticated: Bool = false,
         requestTimeout: Duration = .seconds(600), spoolDirectory: String = "/tmp",
-        limits: ConnectionLimits = ConnectionLimits()
+        limits: ConnectionLimits = ConnectionLimits(), archiveAhead: Int = SidecarSettings.defaultArchiveAhead,
+        stateDirectory: String? = nil
     ) {
         self.listenAddress = listenAddress
         self.listenPort = listenPort
@@ -45,6 +55,13 @@ public struct SidecarSettings: Sendable {
         self.requestTimeout = requestTimeout
         self.spoolDirectory = spoolDirectory
         self.limits = limits
+        self.archiveAhead = archiveAhead
+        // Beside the spool by default: the one place the operator gave for the sidecar's own files.
+        self.stateDirectory = stateDirectory ?? Self.defaultStateDirectory(spoolDirectory: spoolDirectory)
+    }
+
+    public static func defaultStateDirectory(spoolDirectory: String) -> String {
+        (spoolDirectory.hasSuffix("/") ? spoolDirectory : spoolDirectory + "/") + "cloud-wal-archive-ahead"
     }
 
     /// Who may use the TCP listener: the token holder; anyone, when the operator opted out;
@@ -95,6 +112,14 @@ public struct SidecarSettings: Sendable {
             ("CLOUD_WAL_HEADER_TIMEOUT", limits.headerTimeout),
         ] where value <= .zero {
             throw SidecarFailure(status: 400, reason: .badRequest, message: "\(name) must be positive")
+        }
+        guard (0...Self.maximumArchiveAhead).contains(archiveAhead) else {
+            throw SidecarFailure(
+                status: 400, reason: .badRequest,
+                message: "CLOUD_WAL_ARCHIVE_AHEAD must be 0 (off) to \(Self.maximumArchiveAhead)")
+        }
+        guard !stateDirectory.isEmpty else {
+            throw SidecarFailure(status: 400, reason: .badRequest, message: "CLOUD_WAL_STATE_DIR must not be empty")
         }
         guard limits.maxConnections >= 1 else {
             throw SidecarFailure(status: 400, reason: .badRequest, message: "CLOUD_WAL_MAX_CONNECTIONS must be at least 1")

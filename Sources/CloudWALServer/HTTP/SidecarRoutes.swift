@@ -11,18 +11,30 @@ public struct SidecarRoutes: Sendable {
     public let settings: SidecarSettings
     public let operations: any WALOperations
     public let activity: SidecarActivity
-    public let pushes: SingleFlight<WALArchiver.Outcome>
+    public let pushes: SingleFlight<WALPushResult>
+    /// The look-ahead watcher (`CLOUD_WAL_ARCHIVE_AHEAD`); nil when off. `SidecarServer` runs it.
+    public let ahead: ArchiveAhead?
     public let backups: BackupJobTracker?
     let logger: Logger
 
+    /// `lookAhead` (the archiver and state folder the watcher records with) turns archiving
+    /// ahead on, `settings.archiveAhead` segments at a time.
     public init(
         settings: SidecarSettings, operations: any WALOperations, backupRunner: (any BaseBackupRunner)?,
-        activity: SidecarActivity = SidecarActivity(), logger: Logger
+        activity: SidecarActivity = SidecarActivity(), lookAhead: LookAheadArchiver? = nil, logger: Logger
     ) {
         self.settings = settings
         self.operations = operations
         self.activity = activity
-        self.pushes = SingleFlight()
+        let pushes = SingleFlight<WALPushResult>()
+        self.pushes = pushes
+        self.ahead = settings.archiveAhead > 0
+            ? lookAhead.map {
+                ArchiveAhead(
+                    lookAhead: $0, concurrency: settings.archiveAhead, walDirectory: settings.walDirectory,
+                    pushes: pushes, logger: logger)
+            }
+            : nil
         self.backups = backupRunner.map { BackupJobTracker(runner: $0) }
         self.logger = logger
     }
@@ -44,7 +56,9 @@ public struct SidecarRoutes: Sendable {
         router.get("/backups") { _, _ in await self.listBackups() }
         router.get("/backups/:id") { _, context in await self.showBackup(context.parameters.get("id") ?? "") }
         router.get("/status") { _, _ in await self.status() }
-        router.get("/metrics") { _, _ in Responses.prometheus(await self.activity.prometheusText()) }
+        router.get("/metrics") { _, _ in
+            Responses.prometheus(await self.activity.prometheusText() + (await self.ahead?.prometheusText() ?? ""))
+        }
         return router
     }
 
@@ -65,20 +79,24 @@ public struct SidecarRoutes: Sendable {
         await activity.begin(.walPush, wal.name)
         let start = ContinuousClock.now
         do {
-            let operations = self.operations
-            let pushes = self.pushes
-            let (outcome, joined) = try await Deadline.run(within: settings.requestTimeout) {
-                try await pushes.run(wal.name) { try await operations.push(wal) }
-            }
+            let answer = try await Deadline.run(within: settings.requestTimeout) { try await self.archive(wal) }
             let recorded: SidecarActivity.Outcome
             let line: String
-            switch outcome {
-            case .archived(let key, let size, let stored):
-                recorded = .archived(bytes: joined ? 0 : size, storedBytes: joined ? 0 : stored)
-                line = "archived \(wal.name) as \(key)"
-            case .alreadyArchived(let key):
+            var joined = false
+            switch answer {
+            case .storedAhead(let key):
                 recorded = .alreadyArchived
-                line = "\(wal.name) was already archived as \(key) with the same content"
+                line = "\(wal.name) was archived ahead as \(key) with the same content"
+            case .uploaded(let result, let didJoin):
+                joined = didJoin
+                switch result.outcome {
+                case .archived(let key, let size, let stored):
+                    recorded = .archived(bytes: joined ? 0 : size, storedBytes: joined ? 0 : stored)
+                    line = "archived \(wal.name) as \(key)"
+                case .alreadyArchived(let key):
+                    recorded = .alreadyArchived
+                    line = "\(wal.name) was already archived as \(key) with the same content"
+                }
             }
             await activity.end(.walPush, wal.name, outcome: recorded, seconds: seconds(since: start), joined: joined)
             return Responses.text(200, line)
@@ -223,6 +241,7 @@ public struct SidecarRoutes: Sendable {
         case .socketOnly: tcp = "ping only"
         }
         members.append(("authentication", .object([("tcp", .string(tcp)), ("unix_socket", .optional(settings.socketPath))])))
+        members.append(("archive_ahead", await ahead?.statusJSON() ?? .null))
         members.append(("warnings", .array([settings.unauthenticatedWarning].compactMap { $0 }.map(JSONText.string))))
         return Responses.json(200, .object(members))
     }

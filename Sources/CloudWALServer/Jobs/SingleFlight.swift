@@ -7,6 +7,8 @@
 public actor SingleFlight<Value: Sendable> {
     private var running: [String: (generation: UInt64, task: Task<Value, any Error>)] = [:]
     private var nextGeneration: UInt64 = 0
+    /// Callers that joined an operation already running, since start.
+    public private(set) var joins = 0
 
     public init() {}
 
@@ -15,8 +17,22 @@ public actor SingleFlight<Value: Sendable> {
         _ key: String, _ operation: @escaping @Sendable () async throws -> Value
     ) async throws -> (value: Value, joined: Bool) {
         if let existing = running[key] {
+            joins += 1
             return (try await existing.task.value, true)
         }
+        return (try await start(key, operation).value, false)
+    }
+
+    /// The operation's result, or nil without running it when one already runs for `key`:
+    /// the look-ahead watcher never joins an upload PostgreSQL asked for, it leaves it be.
+    public func runIfIdle(
+        _ key: String, _ operation: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value? {
+        guard running[key] == nil else { return nil }
+        return try await start(key, operation).value
+    }
+
+    private func start(_ key: String, _ operation: @escaping @Sendable () async throws -> Value) -> Task<Value, any Error> {
         nextGeneration += 1
         let generation = nextGeneration
         let task = Task {
@@ -26,7 +42,7 @@ public actor SingleFlight<Value: Sendable> {
             return try result.get()
         }
         running[key] = (generation, task)
-        return (try await task.value, false)
+        return task
     }
 
     /// Keys with an operation in progress, sorted.
