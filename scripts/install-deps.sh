@@ -22,6 +22,12 @@ apt_packages=(
   wget
   curl
   zstd
+  # The container image test (ContainerImageTests, scripts/image.sh): podman with runc (crun
+  # fails on these machines), debootstrap for the base, strip for the binary.
+  podman
+  runc
+  debootstrap
+  binutils
 )
 
 # Python packages for the test venv; add one per line.
