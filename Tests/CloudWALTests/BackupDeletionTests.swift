@@ -332,6 +332,9 @@ final class FailingDeleteStore: ObjectStore, Sendable {
     func put(_ key: String, body: [UInt8], options: PutOptions) async throws -> PutOutcome {
         try await base.put(key, body: body, options: options)
     }
+    func putFile(_ key: String, path: String, size: Int, options: PutOptions) async throws -> PutOutcome {
+        try await base.putFile(key, path: path, size: size, options: options)
+    }
     func get(_ key: String) async throws -> ObjectDownload { try await base.get(key) }
     func head(_ key: String) async throws -> ObjectInfo? { try await base.head(key) }
     func list(prefix: String, delimiter: String?) async throws -> ObjectListing {

@@ -27,6 +27,10 @@ public struct CloudOptions: Sendable, Equatable {
     public var maxConcurrency: Int = 1
     public var maxSinglePutSize: Int = 64 << 20
     public var kmsKeyName: String?
+    /// How many entries one list request asks for (S3 `max-keys`, GCS `maxResults`, Azure
+    /// `maxresults`); nil leaves it to the service (1000, 1000, 5000). Not a command-line option:
+    /// the storage contract suite sets it so every backend's paging runs with a few objects.
+    public var listPageSize: Int?
 
     public init() {}
 

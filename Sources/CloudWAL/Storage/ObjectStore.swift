@@ -10,6 +10,9 @@ public protocol ObjectStore: Sendable {
     /// Stores the file at `path`, which must be exactly `size` bytes, reading it as it is sent, so
     /// an uncompressed segment is never held in memory. `options.bodySHA256`, when given, is the
     /// digest the bytes must have; a file that changed since it was hashed is refused.
+    ///
+    /// No default: a store that cannot stream must say so, with its bound, in its own file (a
+    /// default that read the whole file would hide a 1 GiB segment in memory).
     func putFile(_ key: String, path: String, size: Int, options: PutOptions) async throws -> PutOutcome
 
     /// Opens `key` for streaming; throws `StorageError` with kind `.notFound` when it is absent.
@@ -32,13 +35,6 @@ public protocol ObjectStore: Sendable {
     /// Whether the bucket (container, root directory) exists; throws `.unreachable` when the
     /// storage cannot be asked at all. Backs `-t/--test`.
     func checkBucket() async throws -> BucketStatus
-}
-
-extension ObjectStore {
-    /// For backends without a streaming upload: the file read into memory, then `put`.
-    public func putFile(_ key: String, path: String, size: Int, options: PutOptions) async throws -> PutOutcome {
-        try await put(key, body: try FileChunks.readAll(path, expectedSize: size), options: options)
-    }
 }
 
 public enum BucketStatus: Sendable, Equatable {

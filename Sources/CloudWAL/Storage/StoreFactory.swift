@@ -21,7 +21,7 @@ public enum StoreFactory {
         let transport = AsyncHTTPClientTransport(idleTimeout: .seconds(options.readTimeoutSeconds))
         // The AWS CLI's variables for a custom endpoint count too, so an existing setup carries over.
         let endpoint = options.endpointURL ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
-        let configuration = S3Configuration(
+        var configuration = S3Configuration(
             bucket: bucket,
             region: AWSRegion.resolve(environment: environment, profile: options.awsProfile),
             endpoint: endpoint,
@@ -29,6 +29,7 @@ public enum StoreFactory {
             encryption: options.encryption,
             kmsKeyID: options.sseKMSKeyID,
             requestTimeout: .seconds(options.readTimeoutSeconds))
+        configuration.listPageSize = options.listPageSize
         let credentials = AWSCredentialChain.standard(
             environment: environment, profile: options.awsProfile, transport: transport)
         return S3Store(configuration: configuration, transport: transport, credentials: credentials)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Looks into an S3 server (moto, SeaweedFS) with boto3, for the fault suites.
+"""Looks into an S3 server (moto, SeaweedFS) with boto3, for the fault and contract suites.
 
 Usage: s3_inspect.py COMMAND ARGS... with S3_ENDPOINT and the AWS_* credentials in the environment.
   wait SECONDS           until a signed ListBuckets succeeds (exit 1 when it never does)
@@ -7,6 +7,9 @@ Usage: s3_inspect.py COMMAND ARGS... with S3_ENDPOINT and the AWS_* credentials 
   keys BUCKET            every key, sorted, as a JSON list
   get BUCKET KEY FILE    exit 10 when there is no such object
   put BUCKET KEY FILE    replaces the object (a test's tampering, never cloud-wal's way)
+  head BUCKET KEY        {"metadata", "etag", "size"} as JSON; exit 10 when absent
+  tags BUCKET KEY        the object's tag set as a JSON object
+  uploads BUCKET         keys of multipart uploads in progress, as a JSON list
 Exit 10 means "no such object"; anything else non-zero is an error (message on stderr).
 """
 import json
@@ -46,6 +49,15 @@ try:
     elif cmd == "put":
         with open(args[2], "rb") as f:
             s3.put_object(Bucket=args[0], Key=args[1], Body=f.read())
+    elif cmd == "head":
+        h = s3.head_object(Bucket=args[0], Key=args[1])
+        print(json.dumps({"metadata": {k.lower(): v for k, v in h.get("Metadata", {}).items()},
+                          "etag": h.get("ETag"), "size": h["ContentLength"]}))
+    elif cmd == "tags":
+        tags = s3.get_object_tagging(Bucket=args[0], Key=args[1])["TagSet"]
+        print(json.dumps({t["Key"]: t["Value"] for t in tags}))
+    elif cmd == "uploads":
+        print(json.dumps(sorted(u["Key"] for u in s3.list_multipart_uploads(Bucket=args[0]).get("Uploads", []))))
     else:
         sys.exit("unknown command " + cmd)
 except ClientError as e:

@@ -39,9 +39,10 @@ public struct AzureBlobStore: ObjectStore {
     /// Streams the file: one pass computes the MD5 (and checks the caller's SHA-256), the upload
     /// reads it again from the page cache. A file that changes in between fails the service's
     /// MD5 check, so what is stored is always what was hashed.
+    /// Above `maxSinglePutSize` the file goes up as blocks read from it in order (`putBlocks(path:)`).
     public func putFile(_ key: String, path: String, size: Int, options: PutOptions) async throws -> PutOutcome {
         guard size <= configuration.maxSinglePutSize else {
-            return try await put(key, body: try FileChunks.readAll(path, expectedSize: size), options: options)
+            return try await putBlocks(key, path: path, size: size, options: options)
         }
         var md5 = Insecure.MD5()
         var sha256 = SHA256()
@@ -112,6 +113,7 @@ public struct AzureBlobStore: ObjectStore {
         repeat {
             var query = [("restype", "container"), ("comp", "list"), ("prefix", prefix)]
             if let delimiter { query.append(("delimiter", delimiter)) }
+            if let pageSize = configuration.listPageSize { query.append(("maxresults", String(pageSize))) }
             if let marker { query.append(("marker", marker)) }
             let response = try await send("GET", blob: "", query: query)
             guard response.status == 200 else { throw error(response, prefix) }
@@ -163,6 +165,43 @@ public struct AzureBlobStore: ObjectStore {
                 group.addTask { try await putBlock(key, id: id, body: slice) }
             }
             try await group.waitForAll()
+        }
+        return try await commitBlocks(key, ids: ids, options: options)
+    }
+
+    /// The file as `maxBlockSize` blocks read in order, up to `maxConcurrency` in flight, so memory
+    /// holds at most `maxConcurrency + 1` blocks whatever the file's size. Each block carries its
+    /// MD5, which the service checks; with `bodySHA256` the blocks must hash to it together before
+    /// the block list commits them, so a file that changed since it was hashed is never stored.
+    private func putBlocks(_ key: String, path: String, size: Int, options: PutOptions) async throws -> PutOutcome {
+        let blockSize = configuration.maxBlockSize
+        let reader = try FileChunks(path: path, expectedSize: size)
+        var sha256 = SHA256()
+        var ids: [String] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending: [UInt8] = []
+            var finished = false
+            while !finished {
+                if let chunk = try reader.next() {
+                    sha256.update(data: chunk)
+                    pending += chunk
+                } else {
+                    finished = true
+                }
+                while pending.count >= blockSize || (finished && !pending.isEmpty) {
+                    let block = Array(pending.prefix(blockSize))
+                    pending.removeFirst(block.count)
+                    // At most maxConcurrency blocks in flight: wait for one before starting another.
+                    if ids.count >= configuration.maxConcurrency { try await group.next() }
+                    let id = Self.blockID(ids.count)
+                    ids.append(id)
+                    group.addTask { try await putBlock(key, id: id, body: block) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        if let expected = options.bodySHA256, sha256.finalize().hexString != expected.lowercased() {
+            throw StorageError(.failed, "\(path) changed while it was being archived")
         }
         return try await commitBlocks(key, ids: ids, options: options)
     }

@@ -13,6 +13,9 @@ public struct AzureConfiguration: Sendable {
     public var maxConcurrency: Int
     public var requestTimeout: Duration
     public var retry: RetryPolicy
+    /// Entries one list request asks for (`maxresults`); nil leaves it to the service. Only the contract tests
+    /// set it (through `CloudOptions.listPageSize`), so paging runs with a handful of objects.
+    public var listPageSize: Int?
 
     /// The REST API version we speak: blob index tags and encryption scopes need 2019-12-12+.
     public static let apiVersion = "2021-08-06"

@@ -8,10 +8,11 @@ enum AzureStoreFactory {
         let resolved = try AzureCredentialResolver.resolve(
             urlEndpoint: endpoint, isEmulator: isEmulator, explicit: options.azureCredential, environment: environment,
             transport: transport)
-        let configuration = AzureConfiguration(
+        var configuration = AzureConfiguration(
             endpoint: resolved.endpoint, container: container, encryptionScope: options.encryptionScope,
             maxSinglePutSize: options.maxSinglePutSize, maxBlockSize: options.maxBlockSize,
             maxConcurrency: options.maxConcurrency, requestTimeout: .seconds(options.readTimeoutSeconds))
+        configuration.listPageSize = options.listPageSize
         return AzureBlobStore(configuration: configuration, transport: transport, authorization: resolved.authorization)
     }
 }

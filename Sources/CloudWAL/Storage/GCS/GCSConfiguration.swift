@@ -17,6 +17,9 @@ public struct GCSConfiguration: Sendable {
     /// Size of one resumable chunk, rounded down to a multiple of 256 KiB as Google requires.
     public var chunkSize: Int
     public var retry: RetryPolicy
+    /// Entries one list request asks for (`maxResults`); nil leaves it to the service. Only the contract tests
+    /// set it (through `CloudOptions.listPageSize`), so paging runs with a handful of objects.
+    public var listPageSize: Int?
 
     public init(
         bucket: String, endpoint: String = GCSConfiguration.defaultEndpoint, kmsKeyName: String? = nil,

@@ -100,10 +100,13 @@ public struct GCSStore: ObjectStore {
 
     public func list(prefix: String, delimiter: String?) async throws -> ObjectListing {
         var listing = ObjectListing()
+        // fake-gcs-server repeats every prefix on every page; each is kept once.
+        var seenPrefixes = Set<String>()
         var token: String?
         repeat {
             var query = [("prefix", prefix)]
             if let delimiter { query.append(("delimiter", delimiter)) }
+            if let pageSize = configuration.listPageSize { query.append(("maxResults", String(pageSize))) }
             if let token { query.append(("pageToken", token)) }
             let response = try await send("GET", configuration.url("/o", query: query), key: prefix)
             guard response.status == 200 else { throw bucketError(response, key: prefix) }
@@ -112,7 +115,9 @@ public struct GCSStore: ObjectStore {
                 if let object = GCSObjectResource(item) { listing.objects.append(object.info) }
             }
             for entry in document?["prefixes"]?.arrayValue ?? [] {
-                if let prefix = entry.stringValue { listing.commonPrefixes.append(prefix) }
+                if let prefix = entry.stringValue, seenPrefixes.insert(prefix).inserted {
+                    listing.commonPrefixes.append(prefix)
+                }
             }
             token = document?["nextPageToken"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil

@@ -5,9 +5,10 @@ extension StoreFactory {
     static func makeGCSStore(bucket: String, options: CloudOptions, environment: Environment) throws -> GCSStore {
         let transport = AsyncHTTPClientTransport(idleTimeout: .seconds(options.readTimeoutSeconds))
         let endpoint = environment["STORAGE_EMULATOR_HOST"] ?? options.endpointURL ?? GCSConfiguration.defaultEndpoint
-        let configuration = GCSConfiguration(
+        var configuration = GCSConfiguration(
             bucket: bucket, endpoint: endpoint, kmsKeyName: options.kmsKeyName,
             requestTimeout: .seconds(options.readTimeoutSeconds))
+        configuration.listPageSize = options.listPageSize
         let credentials = try GCSCredentialChain.standard(environment: environment, transport: transport)
         return GCSStore(configuration: configuration, transport: transport, credentials: credentials)
     }

@@ -17,6 +17,9 @@ public struct S3Configuration: Sendable {
     public var multipartThreshold: Int
     public var partSize: Int
     public var retry: RetryPolicy
+    /// Entries one list request asks for (`max-keys`); nil leaves it to the service. Only the contract tests
+    /// set it (through `CloudOptions.listPageSize`), so paging runs with a handful of objects.
+    public var listPageSize: Int?
 
     public init(
         bucket: String, region: String, endpoint: String? = nil, addressingStyle: AddressingStyle = .auto,

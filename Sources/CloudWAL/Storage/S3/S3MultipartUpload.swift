@@ -30,6 +30,46 @@ extension S3Store {
     }
 }
 
+extension S3Store {
+    /// A file too large for one PUT, sent as consecutive parts of `configuration.partSize` read
+    /// from disk in order, so memory holds one part whatever the file's size. With `bodySHA256`
+    /// the parts must hash to it together, or the upload is aborted instead of completed: a file
+    /// that changed since the caller hashed it is never stored.
+    func putMultipart(_ key: String, path: String, size: Int, options: PutOptions) async throws -> PutOutcome {
+        let partSize = configuration.partSize
+        let upload = try await S3MultipartUpload(store: self, key: key, options: options)
+        do {
+            let reader = try FileChunks(path: path, expectedSize: size)
+            var digest = SHA256()
+            var part: [UInt8] = []
+            part.reserveCapacity(partSize)
+            var number = 0
+            var finished = false
+            while !finished {
+                if let chunk = try reader.next() {
+                    digest.update(data: chunk)
+                    part += chunk
+                } else {
+                    finished = true
+                }
+                while part.count >= partSize || (finished && !part.isEmpty) {
+                    let bytes = Array(part.prefix(partSize))
+                    part.removeFirst(bytes.count)
+                    number += 1
+                    try await upload.uploadPart(number, bytes: bytes)
+                }
+            }
+            if let expected = options.bodySHA256, digest.finalize().hexString != expected.lowercased() {
+                throw StorageError(.failed, "\(path) changed while being archived: its SHA-256 no longer matches")
+            }
+            return try await upload.complete(partCount: number)
+        } catch {
+            await upload.abort()
+            throw error
+        }
+    }
+}
+
 actor S3MultipartUpload: ObjectUpload {
     private let store: S3Store
     private let key: String

@@ -37,14 +37,25 @@ public struct S3Store: ObjectStore {
         return try await putSingle(key, options: options, payloadHash: payloadHash, body: body, streamed: nil)
     }
 
-    /// Streams the file from disk when its digest is known (an uncompressed segment): the
-    /// signature commits to that digest, so S3 refuses the upload if the file changed since.
+    /// Streams the file from disk, never holding it whole. The signature commits to the payload's
+    /// SHA-256 (and `x-amz-checksum-sha256` repeats it), so S3 refuses the upload if the file
+    /// changed since it was hashed: by the caller (an uncompressed segment's digest) or, without
+    /// one, by a first pass here. Above `multipartThreshold` it goes up in parts read one at a time.
     public func putFile(_ key: String, path: String, size: Int, options: PutOptions) async throws -> PutOutcome {
-        guard size <= configuration.multipartThreshold, let payloadHash = options.bodySHA256 else {
-            return try await put(key, body: try FileChunks.readAll(path, expectedSize: size), options: options)
+        if size > configuration.multipartThreshold {
+            return try await putMultipart(key, path: path, size: size, options: options)
         }
+        let payloadHash = try options.bodySHA256 ?? Self.sha256Hex(of: path, size: size)
         let streamed = StreamedBody(length: size) { FileChunks.stream(path, expectedSize: size) }
         return try await putSingle(key, options: options, payloadHash: payloadHash, body: [], streamed: streamed)
+    }
+
+    /// The file's SHA-256, read in chunks (the payload hash a streamed PUT is signed with).
+    private static func sha256Hex(of path: String, size: Int) throws -> String {
+        var digest = SHA256()
+        let reader = try FileChunks(path: path, expectedSize: size)
+        while let chunk = try reader.next() { digest.update(data: chunk) }
+        return digest.finalize().hexString
     }
 
     private func putSingle(
@@ -118,6 +129,7 @@ public struct S3Store: ObjectStore {
         repeat {
             var query = [("list-type", "2"), ("prefix", prefix)]
             if let delimiter { query.append(("delimiter", delimiter)) }
+            if let pageSize = configuration.listPageSize { query.append(("max-keys", String(pageSize))) }
             if let token { query.append(("continuation-token", token)) }
             let response = try await send("GET", key: "", query: query)
             guard response.status == 200 else {
