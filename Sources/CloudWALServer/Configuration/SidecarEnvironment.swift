@@ -199,7 +199,21 @@ public enum SidecarEnvironment {
                 environment["CLOUD_WAL_ALLOW_UNAUTHENTICATED"] ?? "", variable: "CLOUD_WAL_ALLOW_UNAUTHENTICATED"),
             requestTimeout: try seconds(environment, "CLOUD_WAL_REQUEST_TIMEOUT") ?? .seconds(600),
             spoolDirectory: environment["CLOUD_WAL_SPOOL_DIR"] ?? environment["TMPDIR"] ?? "/tmp",
+            fetchAhead: try wholeNumber(environment, "CLOUD_WAL_FETCH_AHEAD") ?? defaultFetchAhead,
             limits: limits)
+    }
+
+    /// Segments `/wal-fetch` keeps ready by default: WAL-E's `wal-fetch --prefetch` default,
+    /// which the sidecar replaces.
+    public static let defaultFetchAhead = 8
+
+    /// A whole number (0 included) from `variable`, or nil when unset.
+    static func wholeNumber(_ environment: Environment, _ variable: String) throws -> Int? {
+        guard let text = environment[variable] else { return nil }
+        guard let value = Int(text), value >= 0 else {
+            throw WALError(.invalidInput, "\(variable)=\(text.prefix(40)) is not a whole number")
+        }
+        return value
     }
 
     /// A positive whole number from `variable`, or nil when unset.

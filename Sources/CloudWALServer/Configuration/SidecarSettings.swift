@@ -26,13 +26,19 @@ public struct SidecarSettings: Sendable {
     public var requestTimeout: Duration
     /// Where `/wal-fetch` restores a segment before sending it or putting it at `dest`.
     public var spoolDirectory: String
+    /// `CLOUD_WAL_FETCH_AHEAD`: segments kept ready in the spool after each `/wal-fetch` of a
+    /// segment (`FetchAhead`); 0 turns prefetching off.
+    public var fetchAhead: Int
     public var limits: ConnectionLimits
+
+    /// The most `CLOUD_WAL_FETCH_AHEAD` may ask for: each is a segment on disk and a download.
+    public static let maxFetchAhead = 64
 
     public init(
         listenAddress: String = "0.0.0.0", listenPort: Int = 80, socketPath: String? = nil,
         dataDirectory: String = "/var/lib/postgresql/data", walDirectory: String? = nil,
         token: BearerToken? = nil, allowUnauthenticated: Bool = false,
-        requestTimeout: Duration = .seconds(600), spoolDirectory: String = "/tmp",
+        requestTimeout: Duration = .seconds(600), spoolDirectory: String = "/tmp", fetchAhead: Int = 0,
         limits: ConnectionLimits = ConnectionLimits()
     ) {
         self.listenAddress = listenAddress
@@ -44,6 +50,7 @@ public struct SidecarSettings: Sendable {
         self.allowUnauthenticated = allowUnauthenticated
         self.requestTimeout = requestTimeout
         self.spoolDirectory = spoolDirectory
+        self.fetchAhead = fetchAhead
         self.limits = limits
     }
 
@@ -95,6 +102,11 @@ public struct SidecarSettings: Sendable {
             ("CLOUD_WAL_HEADER_TIMEOUT", limits.headerTimeout),
         ] where value <= .zero {
             throw SidecarFailure(status: 400, reason: .badRequest, message: "\(name) must be positive")
+        }
+        guard (0...Self.maxFetchAhead).contains(fetchAhead) else {
+            throw SidecarFailure(
+                status: 400, reason: .badRequest,
+                message: "CLOUD_WAL_FETCH_AHEAD must be 0 (off) to \(Self.maxFetchAhead) segments")
         }
         guard limits.maxConnections >= 1 else {
             throw SidecarFailure(status: 400, reason: .badRequest, message: "CLOUD_WAL_MAX_CONNECTIONS must be at least 1")
