@@ -115,6 +115,11 @@ struct RestorePrefetchTests {
         try await Task.sleep(for: .milliseconds(300))
         kill(pid, SIGKILL)
         try await PrefetchSpool.waitForPrefetcherExit(folder)
+        // Its parent (the call) is gone, so init reaps it; until then the pid still exists (a
+        // zombie) and its temporary file counts as one still being written.
+        _ = try await waitUntil(timeout: .seconds(60), "the killed prefetcher to be reaped") { () async throws -> Bool? in
+            FileManager.default.fileExists(atPath: "/proc/\(pid)") ? nil : true
+        }
         #expect(!FileManager.default.fileExists(atPath: folder + "/" + FaultWAL.name(4)), "a half-fetched segment has its name")
 
         // PostgreSQL asks for 4: the killed download is never handed over; the call fetches it.

@@ -80,6 +80,19 @@ public struct WALRestorer: Sendable {
         removeAbandonedTemporaryFiles(beside: destination)
         let cluster = clusterSystemIdentifier()
         if let spool {
+            // Recorded before the hand-over when the spool has (or is getting) this segment: once
+            // it is moved out, a prefetcher still at the previous request would see it missing
+            // from its window and fetch it again.
+            var recorded = false
+            if wal.kind == .segment, spool.depth > 0,
+                let size = fileSize(spool.path(for: wal.name))
+                    ?? spool.inFlightBytes(of: wal.name, maxAge: temporaryFileMaxAge).flatMap({ _ in
+                        spool.newestRequest()?.segmentSize
+                    })
+            {
+                recordRequest(wal, size: size, in: spool)
+                recorded = true
+            }
             var taken = try take(wal, from: spool, to: destination, cluster: cluster)
             // The prefetcher is writing this very segment: waiting for the rest is cheaper than
             // starting over, and the file it renames into place is complete and verified.
@@ -88,7 +101,7 @@ public struct WALRestorer: Sendable {
             }
             if taken {
                 logger.info("Restored \(walName) from the spool \(spool.directory)")
-                recordRequest(wal, size: fileSize(destination), in: spool)
+                if !recorded { recordRequest(wal, size: fileSize(destination), in: spool) }
                 return .fromSpool
             }
         }
