@@ -19,6 +19,7 @@ struct CloudWALCommand: AsyncParsableCommand {
         BackupDeleteCommand.self,
         CheckWALArchiveCommand.self,
         ServeCommand.self,
+        WALPrefetchCommand.self,
     ]
 }
 

@@ -198,8 +198,13 @@ struct WALArchiveRestoreTests {
         let first = try await restorer.restore(walName: "000000010000000000000001", to: fx.dir.path + "/r1")
         guard case .restored = first else { Issue.record("expected a download, got \(first)"); return }
         #expect(try fx.dir.read("r1") == contents["000000010000000000000001"])
-        #expect(try FileSystemOps.contents(of: spool.directory).map(\.name)
-            == ["000000010000000000000002", "000000010000000000000003"])
+        // The call fetched only its own segment and recorded it; the prefetcher fills the window.
+        #expect(spool.spooledSegments().isEmpty)
+        #expect(restorer.prefetcherWanted(after: "000000010000000000000001"))
+        let prefetcher = try #require(SpoolPrefetcher(restorer: restorer, idleLimit: .milliseconds(300)))
+        #expect(await prefetcher.run() == .idle)
+        #expect(spool.spooledSegments() == ["000000010000000000000002", "000000010000000000000003"])
+        #expect(!restorer.prefetcherWanted(after: "000000010000000000000001"), "the window is complete")
 
         // The archive copy is gone, yet the next call succeeds: it never asked the store.
         try await fx.store.delete("pg1/wals/0000000100000000/000000010000000000000002.zst")

@@ -5,9 +5,11 @@ import Logging
 ///
 /// `%p` is only ever complete: bytes go to a temporary file beside it, are verified (codec
 /// checks, recorded SHA-256, segment size, the first page header against the requested name and
-/// against the data directory's cluster), fsynced, and renamed into place. With a spool, the
-/// segments after the requested one are fetched at the same time, so the next calls are served
-/// from local disk; a spooled file passes the same header checks before it is handed over.
+/// against the data directory's cluster), fsynced, and renamed into place. With a spool, a
+/// segment the background prefetcher (`SpoolPrefetcher`) already holds is moved to `%p`; a
+/// spooled file passes the same header checks before it is handed over. A call never waits for
+/// segments other than its own: it records what it was asked for (`SpoolRequest`), and the
+/// prefetcher keeps the next ones ready.
 ///
 /// Each call first removes temporary files that killed earlier calls abandoned beside the
 /// destination and in the spool (`TemporaryFileName`).
@@ -26,17 +28,22 @@ public struct WALRestorer: Sendable {
     public let dataDirectory: String?
     /// Age after which an abandoned temporary file is removed even if its pid is alive.
     public let temporaryFileMaxAge: Int
-    private let logger: Logger
+    /// A miss whose segment the prefetcher is fetching waits for it while its temporary file
+    /// grows; after this long without a new byte the call downloads the segment itself.
+    public let prefetchStallLimit: Duration
+    let logger: Logger
 
     public init(
         store: any ObjectStore, layout: ArchiveLayout, spool: WALSpool? = nil, dataDirectory: String? = ".",
-        temporaryFileMaxAge: Int = TemporaryFileName.defaultMaxAge, logger: Logger
+        temporaryFileMaxAge: Int = TemporaryFileName.defaultMaxAge, prefetchStallLimit: Duration = .seconds(10),
+        logger: Logger
     ) {
         self.store = store
         self.layout = layout
         self.spool = spool
         self.dataDirectory = dataDirectory
         self.temporaryFileMaxAge = temporaryFileMaxAge
+        self.prefetchStallLimit = prefetchStallLimit
         self.logger = logger
     }
 
@@ -73,46 +80,57 @@ public struct WALRestorer: Sendable {
         removeAbandonedTemporaryFiles(beside: destination)
         let cluster = clusterSystemIdentifier()
         if let spool {
-            do {
-                let accept: (WALHeaderCheck.Verdict) -> Bool = { verdict in
-                    (try? self.judge(verdict, as: walName, source: spool.path(for: walName), cluster: cluster)) != nil
-                }
-                if try spool.take(wal, to: destination, accept: accept) {
-                    logger.info("Restored \(walName) from the spool \(spool.directory)")
-                    return .fromSpool
-                }
-            } catch let error as SystemError {
-                throw WALError(.destinationFailed, "Cannot move \(walName) from the spool: \(error)")
+            // Recorded before the hand-over when the spool has (or is getting) this segment: once
+            // it is moved out, a prefetcher still at the previous request would see it missing
+            // from its window and fetch it again.
+            var recorded = false
+            if wal.kind == .segment, spool.depth > 0,
+                let size = fileSize(spool.path(for: wal.name))
+                    ?? spool.inFlightBytes(of: wal.name, maxAge: temporaryFileMaxAge).flatMap({ _ in
+                        spool.newestRequest()?.segmentSize
+                    })
+            {
+                recordRequest(wal, size: size, in: spool)
+                recorded = true
+            }
+            var taken = try take(wal, from: spool, to: destination, cluster: cluster)
+            // The prefetcher is writing this very segment: waiting for the rest is cheaper than
+            // starting over, and the file it renames into place is complete and verified.
+            if !taken, wal.kind == .segment, await waitForPrefetch(of: wal, in: spool) {
+                taken = try take(wal, from: spool, to: destination, cluster: cluster)
+            }
+            if taken {
+                logger.info("Restored \(walName) from the spool \(spool.directory)")
+                if !recorded { recordRequest(wal, size: fileSize(destination), in: spool) }
+                return .fromSpool
             }
         }
         guard let found = try await locate(wal, allowPartial: allowPartial) else {
             throw WALError(.notFound, "WAL file \(walName) for server \(layout.serverName) does not exist")
         }
-        let result = try await withThrowingTaskGroup(of: WALObjectReader.Result?.self) { group in
-            if let spool, spool.parallel > 1, wal.kind == .segment {
-                let ahead = try await segments(after: wal, limit: spool.parallel - 1)
-                if !ahead.isEmpty, prepareSpool(spool) {
-                    for (name, located) in ahead {
-                        group.addTask { await prefetch(located, as: name, into: spool, cluster: cluster) }
-                    }
-                }
-            }
-            let main = try await download(
-                found, as: walName, to: destination, expectSegment: wal.kind == .segment || wal.kind == .partial,
-                cluster: cluster)
-            // Extras finish before we return: PostgreSQL asks for the next segment right after.
-            for try await _ in group {}
-            return main
-        }
+        let result = try await download(
+            found, as: walName, to: destination, expectSegment: wal.kind == .segment || wal.kind == .partial,
+            cluster: cluster)
         if found.isPartial {
             logger.info("Restored \(walName) from the partial segment \(found.key)")
         } else {
             logger.info("Restored \(walName) from \(found.key) (\(result.size) bytes)")
+            if let spool { recordRequest(wal, size: result.size, in: spool) }
         }
         if !result.verified {
             logger.debug("\(found.key) carries no recorded SHA-256 (not archived by cloud-wal); codec checks only")
         }
         return .restored(key: found.key, size: result.size, fromPartial: found.isPartial, verified: result.verified)
+    }
+
+    /// Whether a background prefetcher should be started for the spool after `walName` was
+    /// restored: it is the newest recorded request, no prefetcher holds the spool's lock, and
+    /// the spool lacks part of the window after it.
+    public func prefetcherWanted(after walName: String) -> Bool {
+        guard let spool, spool.depth > 0, let request = spool.newestRequest(), request.wal.name == walName,
+            let window = request.window(depth: spool.depth)
+        else { return false }
+        return !SpoolLock.isHeld(in: spool.directory) && !window.isComplete(spooled: spool.spooledSegments())
     }
 
     // MARK: - Internals
@@ -123,22 +141,6 @@ public struct WALRestorer: Sendable {
         } catch let error as StorageError {
             throw WALError(error)
         }
-    }
-
-    /// Complete segments stored after `wal` in its hash folder, in order (as barman-cloud picks them).
-    private func segments(after wal: WALFileName, limit: Int) async throws -> [(String, Located)] {
-        guard let hash = wal.hashDirectory else { return [] }
-        var found: [(String, Located)] = []
-        for object in try await listing(prefix: "\(layout.walsPrefix)\(hash)/").objects.sorted(by: { $0.key < $1.key }) {
-            guard let parsed = ArchiveLayout.parseObjectName(object.key), parsed.wal.kind == .segment,
-                parsed.wal.name > wal.name, !found.contains(where: { $0.0 == parsed.wal.name })
-            else { continue }
-            found.append(
-                (parsed.wal.name,
-                 Located(key: object.key, compression: parsed.compression, isPartial: false, stored: parsed.wal)))
-            if found.count == limit { break }
-        }
-        return found
     }
 
     /// The spool is a cache: when it cannot be made (read-only, full, not ours) the requested
@@ -153,23 +155,62 @@ public struct WALRestorer: Sendable {
         }
     }
 
-    /// Fetches one extra segment into the spool. Failures only cost a later download, so they are
-    /// logged, not thrown.
-    private func prefetch(_ located: Located, as name: String, into spool: WALSpool, cluster: UInt64?) async
-        -> WALObjectReader.Result?
-    {
-        let target = spool.path(for: name)
-        guard !FileSystemOps.exists(target) else { return nil }
+    /// Moves a spooled `wal` to `destination` if one is there and passes the header checks.
+    private func take(_ wal: WALFileName, from spool: WALSpool, to destination: String, cluster: UInt64?) throws -> Bool {
         do {
-            return try await download(located, as: name, to: target, expectSegment: true, cluster: cluster)
-        } catch {
-            logger.warning("Prefetching \(name) failed: \(error)")
-            return nil
+            let accept: (WALHeaderCheck.Verdict) -> Bool = { verdict in
+                (try? self.judge(verdict, as: wal.name, source: spool.path(for: wal.name), cluster: cluster)) != nil
+            }
+            return try spool.take(wal, to: destination, accept: accept)
+        } catch let error as SystemError {
+            throw WALError(.destinationFailed, "Cannot move \(wal.name) from the spool: \(error)")
         }
     }
 
+    /// Waits while a live prefetcher writes `wal` into the spool and keeps making progress;
+    /// true once the complete file is there. Never fails: at worst the call downloads itself.
+    private func waitForPrefetch(of wal: WALFileName, in spool: WALSpool) async -> Bool {
+        guard var written = spool.inFlightBytes(of: wal.name, maxAge: temporaryFileMaxAge) else { return false }
+        logger.debug("\(wal.name) is being prefetched; waiting for it")
+        var progressed = ContinuousClock.now
+        while true {
+            try? await Task.sleep(for: .milliseconds(10))
+            if FileSystemOps.exists(spool.path(for: wal.name)) { return true }
+            guard let now = spool.inFlightBytes(of: wal.name, maxAge: temporaryFileMaxAge) else {
+                // Renamed into place between the two looks, or the prefetch failed.
+                return FileSystemOps.exists(spool.path(for: wal.name))
+            }
+            if now != written {
+                written = now
+                progressed = .now
+            } else if ContinuousClock.now - progressed > prefetchStallLimit {
+                logger.info("The prefetch of \(wal.name) made no progress for \(prefetchStallLimit); downloading it")
+                return false
+            }
+        }
+    }
+
+    /// Records `wal` as the newest request, for the prefetcher. Best effort: the spool is a
+    /// cache, and a call never fails because of it.
+    private func recordRequest(_ wal: WALFileName, size: Int?, in spool: WALSpool) {
+        guard spool.depth > 0, let size, let request = SpoolRequest(wal: wal, segmentSize: size),
+            prepareSpool(spool)
+        else { return }
+        do {
+            try spool.record(request)
+        } catch {
+            logger.warning("Not prefetching: cannot record the request in \(spool.directory): \(error)")
+        }
+    }
+
+    private func fileSize(_ path: String) -> Int? {
+        guard let handle = try? FileHandle.openForReading(path) else { return nil }
+        defer { try? handle.close() }
+        return try? handle.size()
+    }
+
     /// Streams `located` into `destination` through a verified, fsynced temporary file.
-    private func download(
+    func download(
         _ located: Located, as walName: String, to destination: String, expectSegment: Bool, cluster: UInt64?
     ) async throws -> WALObjectReader.Result {
         let temporary = FileSystemOps.temporarySibling(of: destination)
@@ -232,7 +273,7 @@ public struct WALRestorer: Sendable {
     }
 
     /// The system identifier of the data directory this process restores into, if it runs in one.
-    private func clusterSystemIdentifier() -> UInt64? {
+    func clusterSystemIdentifier() -> UInt64? {
         guard let dataDirectory else { return nil }
         do {
             return try DataDirectoryIdentity.systemIdentifier(ofDataDirectory: dataDirectory)

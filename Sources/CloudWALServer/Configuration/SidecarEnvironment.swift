@@ -200,21 +200,27 @@ public enum SidecarEnvironment {
                 environment["CLOUD_WAL_ALLOW_UNAUTHENTICATED"] ?? "", variable: "CLOUD_WAL_ALLOW_UNAUTHENTICATED"),
             requestTimeout: try seconds(environment, "CLOUD_WAL_REQUEST_TIMEOUT") ?? .seconds(600),
             spoolDirectory: spool,
+            fetchAhead: try count(environment, "CLOUD_WAL_FETCH_AHEAD", maximum: SidecarSettings.maxFetchAhead)
+                ?? defaultFetchAhead,
             limits: limits,
-            archiveAhead: try count(environment, "CLOUD_WAL_ARCHIVE_AHEAD") ?? SidecarSettings.defaultArchiveAhead,
+            archiveAhead: try count(environment, "CLOUD_WAL_ARCHIVE_AHEAD", maximum: SidecarSettings.maximumArchiveAhead)
+                ?? SidecarSettings.defaultArchiveAhead,
             stateDirectory: environment["CLOUD_WAL_STATE_DIR"])
     }
 
-    /// A whole number from 0 to `SidecarSettings.maximumArchiveAhead` from `variable`, or nil when unset.
-    static func count(_ environment: Environment, _ variable: String) throws -> Int? {
+    /// A whole number from 0 (off) to `maximum` from `variable`, or nil when unset.
+    static func count(_ environment: Environment, _ variable: String, maximum: Int) throws -> Int? {
         guard let text = environment[variable] else { return nil }
-        guard let value = Int(text), (0...SidecarSettings.maximumArchiveAhead).contains(value) else {
+        guard let value = Int(text), (0...maximum).contains(value) else {
             throw WALError(
-                .invalidInput,
-                "\(variable)=\(text.prefix(40)) is not a whole number from 0 (off) to \(SidecarSettings.maximumArchiveAhead)")
+                .invalidInput, "\(variable)=\(text.prefix(40)) is not a whole number from 0 (off) to \(maximum)")
         }
         return value
     }
+
+    /// Segments `/wal-fetch` keeps ready by default: WAL-E's `wal-fetch --prefetch` default,
+    /// which the sidecar replaces.
+    public static let defaultFetchAhead = 8
 
     /// A positive whole number from `variable`, or nil when unset.
     static func positive(_ environment: Environment, _ variable: String) throws -> Int? {

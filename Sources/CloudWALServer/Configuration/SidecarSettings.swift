@@ -26,6 +26,9 @@ public struct SidecarSettings: Sendable {
     public var requestTimeout: Duration
     /// Where `/wal-fetch` restores a segment before sending it or putting it at `dest`.
     public var spoolDirectory: String
+    /// `CLOUD_WAL_FETCH_AHEAD`: segments kept ready in the spool after each `/wal-fetch` of a
+    /// segment (`FetchAhead`); 0 turns prefetching off.
+    public var fetchAhead: Int
     public var limits: ConnectionLimits
     /// `CLOUD_WAL_ARCHIVE_AHEAD`: segments marked ready that are pushed ahead of PostgreSQL's
     /// archiver at a time (`ArchiveAhead`); 0 turns it off.
@@ -37,11 +40,14 @@ public struct SidecarSettings: Sendable {
     public static let defaultArchiveAhead = 4
     public static let maximumArchiveAhead = 64
 
+    /// The most `CLOUD_WAL_FETCH_AHEAD` may ask for: each is a segment on disk and a download.
+    public static let maxFetchAhead = 64
+
     public init(
         listenAddress: String = "0.0.0.0", listenPort: Int = 80, socketPath: String? = nil,
         dataDirectory: String = "/var/lib/postgresql/data", walDirectory: String? = nil,
         token: BearerToken? = nil, allowUnauthenticated: Bool = false,
-        requestTimeout: Duration = .seconds(600), spoolDirectory: String = "/tmp",
+        requestTimeout: Duration = .seconds(600), spoolDirectory: String = "/tmp", fetchAhead: Int = 0,
         limits: ConnectionLimits = ConnectionLimits(), archiveAhead: Int = SidecarSettings.defaultArchiveAhead,
         stateDirectory: String? = nil
     ) {
@@ -54,6 +60,7 @@ public struct SidecarSettings: Sendable {
         self.allowUnauthenticated = allowUnauthenticated
         self.requestTimeout = requestTimeout
         self.spoolDirectory = spoolDirectory
+        self.fetchAhead = fetchAhead
         self.limits = limits
         self.archiveAhead = archiveAhead
         // Beside the spool by default: the one place the operator gave for the sidecar's own files.
@@ -120,6 +127,11 @@ public struct SidecarSettings: Sendable {
         }
         guard !stateDirectory.isEmpty else {
             throw SidecarFailure(status: 400, reason: .badRequest, message: "CLOUD_WAL_STATE_DIR must not be empty")
+        }
+        guard (0...Self.maxFetchAhead).contains(fetchAhead) else {
+            throw SidecarFailure(
+                status: 400, reason: .badRequest,
+                message: "CLOUD_WAL_FETCH_AHEAD must be 0 (off) to \(Self.maxFetchAhead) segments")
         }
         guard limits.maxConnections >= 1 else {
             throw SidecarFailure(status: 400, reason: .badRequest, message: "CLOUD_WAL_MAX_CONNECTIONS must be at least 1")

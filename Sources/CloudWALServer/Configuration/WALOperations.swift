@@ -8,6 +8,15 @@ public protocol WALOperations: Sendable {
     func push(_ wal: WALFileName) async throws -> WALArchiver.Outcome
     /// Restores `wal` into `path` (atomically); returns the uncompressed size.
     func fetch(_ wal: WALFileName, to path: String) async throws -> Int
+    /// Like `fetch`, for a segment fetched ahead of its request (`FetchAhead`): only a complete
+    /// segment, never its `.partial`, which is served only to a request that asks for it.
+    func fetchAhead(_ wal: WALFileName, to path: String) async throws -> Int
+}
+
+extension WALOperations {
+    public func fetchAhead(_ wal: WALFileName, to path: String) async throws -> Int {
+        try await fetch(wal, to: path)
+    }
 }
 
 /// `WALOperations` over `WALArchiver` and `WALRestorer`, exactly as `wal-archive` and
@@ -28,7 +37,15 @@ public struct LibraryWALOperations: WALOperations {
     }
 
     public func fetch(_ wal: WALFileName, to path: String) async throws -> Int {
-        switch try await restorer.restore(walName: wal.name, to: path) {
+        try await restore(wal, to: path, allowPartial: true)
+    }
+
+    public func fetchAhead(_ wal: WALFileName, to path: String) async throws -> Int {
+        try await restore(wal, to: path, allowPartial: false)
+    }
+
+    private func restore(_ wal: WALFileName, to path: String, allowPartial: Bool) async throws -> Int {
+        switch try await restorer.restore(walName: wal.name, to: path, allowPartial: allowPartial) {
         case .restored(_, let size, _, _):
             return size
         case .fromSpool:

@@ -14,6 +14,8 @@ public struct SidecarRoutes: Sendable {
     public let pushes: SingleFlight<WALPushResult>
     /// The look-ahead watcher (`CLOUD_WAL_ARCHIVE_AHEAD`); nil when off. `SidecarServer` runs it.
     public let ahead: ArchiveAhead?
+    /// `/wal-fetch`'s prefetch into the private spool (off when `settings.fetchAhead` is 0).
+    public let fetchAhead: FetchAhead
     public let backups: BackupJobTracker?
     let logger: Logger
 
@@ -35,6 +37,8 @@ public struct SidecarRoutes: Sendable {
                     pushes: pushes, logger: logger)
             }
             : nil
+        self.fetchAhead = FetchAhead(
+            depth: settings.fetchAhead, directory: settings.spoolDirectory, operations: operations, logger: logger)
         self.backups = backupRunner.map { BackupJobTracker(runner: $0) }
         self.logger = logger
     }
@@ -131,10 +135,11 @@ public struct SidecarRoutes: Sendable {
         await activity.begin(.walFetch, wal.name)
         let start = ContinuousClock.now
         do {
-            let operations = self.operations
-            let size = try await Deadline.run(within: settings.requestTimeout) {
-                try await operations.fetch(wal, to: spooled)
+            let fetchAhead = self.fetchAhead
+            let (size, source) = try await Deadline.run(within: settings.requestTimeout) {
+                try await fetchAhead.fetch(wal, to: spooled)
             }
+            if source != .archive { logger.debug("served \(wal.name) from the spool (\(source))") }
             guard let destination else {
                 await activity.end(.walFetch, wal.name, outcome: .restored(bytes: size), seconds: seconds(since: start))
                 return Response(

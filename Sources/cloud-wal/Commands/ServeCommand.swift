@@ -20,10 +20,10 @@ struct ServeCommand: CloudCommand {
             CLOUD_WAL_DESTINATION, CLOUD_WAL_SERVER_NAME, WALE_S3_PREFIX / WALE_GS_PREFIX / \
             WALE_FILE_PREFIX, CLOUD_WAL_TOKEN or CLOUD_WAL_TOKEN_FILE, CLOUD_WAL_ALLOW_UNAUTHENTICATED, \
             CLOUD_WAL_REQUEST_TIMEOUT (600 s), CLOUD_WAL_IDLE_TIMEOUT (60 s), CLOUD_WAL_HEADER_TIMEOUT \
-            (10 s), CLOUD_WAL_MAX_CONNECTIONS (64), CLOUD_WAL_SPOOL_DIR, CLOUD_WAL_ARCHIVE_AHEAD (4 \
-            segments marked ready pushed ahead at a time; 0: off), CLOUD_WAL_STATE_DIR \
-            ($CLOUD_WAL_SPOOL_DIR/cloud-wal-archive-ahead). The command line overrides the \
-            environment. Every route but /ping needs the token over TCP; the UNIX socket (mode 0600) \
+            (10 s), CLOUD_WAL_MAX_CONNECTIONS (64), CLOUD_WAL_SPOOL_DIR, CLOUD_WAL_FETCH_AHEAD (8 segments \
+            kept ready after each /wal-fetch; 0: off), CLOUD_WAL_ARCHIVE_AHEAD (4 segments marked ready \
+            pushed ahead at a time; 0: off), CLOUD_WAL_STATE_DIR ($CLOUD_WAL_SPOOL_DIR/cloud-wal-archive-ahead). \
+            The command line overrides the environment. Every route but /ping needs the token over TCP; the UNIX socket (mode 0600) \
             needs none. Without a token and without a socket, serve refuses to start unless \
             CLOUD_WAL_ALLOW_UNAUTHENTICATED=true.
             """)

@@ -2,6 +2,10 @@ import ArgumentParser
 import CloudWAL
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `cloud-wal wal-restore`, also `cloud-wal-restore` and `barman-cloud-wal-restore`.
 struct WALRestoreCommand: CloudCommand {
     static let exitKind = ExitStatus.Command.restore
@@ -36,7 +40,7 @@ struct WALRestoreCommand: CloudCommand {
 
     @Option(
         name: [.customShort("p"), .customLong("parallel")],
-        help: "Fetch up to N segments per call; the ones after the requested one wait in the spool.")
+        help: "Keep up to N-1 segments after the requested one ready in the spool, fetched by a background prefetcher.")
     var parallel: Int = 0
 
     @Option(name: .customLong("spool-dir"), help: "Where prefetched segments wait (default /var/tmp/walrestore).")
@@ -61,10 +65,19 @@ struct WALRestoreCommand: CloudCommand {
         }
         // The spool is consulted only when prefetching is on, so a plain call never reads a file
         // that some earlier, differently configured run left behind.
-        let spool = parallel > 1
-            ? WALSpool(baseDirectory: spoolDir, archiveIdentity: "\(sourceURL) \(serverName)", parallel: parallel)
+        let spoolBase = Self.absolute(spoolDir)
+        var spool = parallel > 1
+            ? WALSpool(baseDirectory: spoolBase, archiveIdentity: "\(sourceURL) \(serverName)", parallel: parallel)
             : nil
-        let restorer = WALRestorer(store: archive.store, layout: archive.layout, spool: spool, logger: logger)
+        if spool != nil, Self.isInsideDataDirectory(spoolBase) {
+            // pg_rewind and base backups copy and prune the data directory: a spool there would
+            // be copied, or pruned under the prefetcher's feet.
+            logger.warning("Not prefetching: the spool directory \(spoolBase) is inside the data directory")
+            spool = nil
+        }
+        let restorer = WALRestorer(
+            store: archive.store, layout: archive.layout, spool: spool,
+            prefetchStallLimit: .seconds(max(1, common.readTimeout)), logger: logger)
         do {
             _ = try await restorer.restore(walName: walName, to: walDest, allowPartial: !noPartial)
         } catch let error as WALError where error.kind == .notFound {
@@ -73,5 +86,33 @@ struct WALRestoreCommand: CloudCommand {
             logger.info("\(error.message)")
             throw ExitCode(ExitStatusPolicy.failure)
         }
+        // After the hand-over, never before: the call's own segment is durable at %p first.
+        if let spool, restorer.prefetcherWanted(after: walName) {
+            if let arguments = PrefetcherLaunch.arguments(
+                common: common, parallel: parallel, spoolDirectory: spoolBase, sourceURL: sourceURL,
+                serverName: serverName)
+            {
+                PrefetcherLaunch.start(arguments, logger: logger)
+            } else {
+                logger.warning("Not prefetching into \(spool.directory): the URL carries parts that must not go on a command line")
+            }
+        }
+    }
+
+    /// The spool path as the prefetcher (started from the same directory) must see it.
+    static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let directory = String(cString: buffer)
+        return (directory == "/" ? "" : directory) + "/" + path
+    }
+
+    /// Whether `path` lies in the data directory this call runs in (PostgreSQL runs
+    /// restore_command there); judged by the spelling, after making it absolute.
+    static func isInsideDataDirectory(_ path: String) -> Bool {
+        guard FileSystemOps.exists("global/pg_control"), FileSystemOps.exists("PG_VERSION") else { return false }
+        let data = absolute(".").dropLast(2)
+        return path == data || path.hasPrefix(data + "/")
     }
 }

@@ -28,6 +28,7 @@ Actions (request forwarded upstream = the store sees it):
   corrupt            forwarded; flips one byte (at `offset`, modulo the length) of the answer body
   corrupt_request    flips one byte of the request body (at `offset`) before forwarding it
   drop_reply         forwarded; the store's answer is discarded and the connection closed (FIN)
+  delay              forwarded after `seconds` (default 5); answered normally (a slow link, not a fault)
 
 Usage: fault_proxy.py --port P --upstream HOST:PORT [--log FILE]
 """
@@ -329,6 +330,8 @@ class Handler(socketserver.BaseRequestHandler):
         if action == "corrupt_request" and body_raw and not chunked:
             i = int(rule.param("offset", 0)) % len(body_raw)
             body_raw = body_raw[:i] + bytes([body_raw[i] ^ 0xFF]) + body_raw[i + 1:]
+        if action == "delay":
+            time.sleep(min(float(rule.param("seconds", 5)), MAX_HOLD_SECONDS))
         status_line, up_headers, body, code = forward(head_raw, body_raw, method)
         event["status"] = code
         event["response_bytes"] = len(body)

@@ -127,8 +127,13 @@ enum FaultMatrix {
         } else {
             v.check(present.isEmpty, "\(scenario.testDescription): \(run.summary) left \(present) at the destination")
         }
-        // The spool: only complete segments that were archived, under their own names.
-        for file in FaultWorkspace.files(under: ws.spoolDirectory) {
+        // The spool: only complete segments that were archived, under their own names, once the
+        // background prefetcher the call may have started has ended (it honours --read-timeout).
+        if let folder = try? PrefetchSpool.folder(under: ws.spoolDirectory) {
+            try await PrefetchSpool.waitForPrefetcherExit(folder)
+        }
+        for file in FaultWorkspace.files(under: ws.spoolDirectory)
+        where !PrefetchSpool.bookkeeping.contains((file as NSString).lastPathComponent) {
             let base = (file as NSString).lastPathComponent
             v.check(stored[base] != nil && fileData(ws.spoolDirectory + "/" + file) == stored[base],
                     "\(scenario.testDescription): the spool holds \(file), which is not a complete archived segment")

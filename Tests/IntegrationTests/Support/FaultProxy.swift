@@ -14,6 +14,8 @@ struct FaultRule: Sendable, Encodable {
         case resetMidBody = "reset_mid_body", resetAfterBody = "reset_after_body"
         case stallHead = "stall_head", stallMidBody = "stall_mid_body", truncate, corrupt
         case corruptRequest = "corrupt_request", dropReply = "drop_reply"
+        /// Forwarded after `seconds`, then answered normally: a slow request, not a fault.
+        case delay
     }
 
     let id: String
@@ -34,6 +36,8 @@ struct FaultRule: Sendable, Encodable {
     var offset: Int?
     /// For `reset_before_head` and `stall_head`: forward first, so the store acts on the request.
     var forward: Bool?
+    /// For `delay`: how long the request is held before it is forwarded.
+    var seconds: Double?
 }
 
 /// What the proxy saw and did: one entry per request, plus a `stall_ended` entry when a held

@@ -82,11 +82,12 @@ struct FaultWorkspace: Sendable {
                       proxied: proxied)
     }
 
+    /// `extra` options come after the workspace's own (`--read-timeout 60` overrides its 3 s).
     func restore(_ name: String, into directory: String, parallel: Int? = nil, spool: String? = nil,
-                 proxied: Bool = true, workingDirectory: String? = nil) async throws -> Run {
+                 proxied: Bool = true, workingDirectory: String? = nil, extra: [String] = []) async throws -> Run {
         var args: [String] = []
         if let parallel { args += ["-p", String(parallel), "--spool-dir", spool ?? spoolDirectory] }
-        args += [backend.url(bucket, proxied: proxied), FaultBackend.server, name, directory + "/RECOVERYXLOG"]
+        args += extra + [backend.url(bucket, proxied: proxied), FaultBackend.server, name, directory + "/RECOVERYXLOG"]
         return try await run("cloud-wal-restore", args, proxied: proxied, workingDirectory: workingDirectory)
     }
 
