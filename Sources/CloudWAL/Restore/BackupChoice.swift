@@ -3,9 +3,8 @@ extension BackupRestorer {
     /// The backup `request` names (an id, a shortcut, a name) or, for `auto`, the one
     /// `BackupAutoSelection` picks; only a DONE backup can be restored.
     func choose(_ request: RestoreRequest) async throws -> BackupInfo {
-        let catalog = BackupCatalog(store: store, layout: layout, logger: logger)
         let infos = try await catalog.allInfos()
-        let info = try await choose(request, infos: infos, catalog: catalog)
+        let info = try await choose(request, infos: infos)
         guard info.status == .done else {
             throw BackupError(
                 .refused, "Backup \(info.backupID) has status \(info.status?.rawValue ?? "unknown"), not DONE: it cannot be restored")
@@ -13,7 +12,7 @@ extension BackupRestorer {
         return info
     }
 
-    private func choose(_ request: RestoreRequest, infos: [BackupInfo], catalog: BackupCatalog) async throws -> BackupInfo {
+    private func choose(_ request: RestoreRequest, infos: [BackupInfo]) async throws -> BackupInfo {
         guard request.backupID == "auto" else { return try catalog.resolve(request.backupID, among: infos) }
         var timeline: Int?
         switch request.autoTimeline {

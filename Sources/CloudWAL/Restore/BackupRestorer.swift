@@ -9,14 +9,14 @@ import Logging
 /// Nothing about the destination is reported as done until every tar has been unpacked, checked
 /// (codec checks; the manifest's SHA-256 and sizes when there is one) and fsynced.
 public struct BackupRestorer: Sendable {
-    public let store: any ObjectStore
-    public let layout: ArchiveLayout
-    let logger: Logger
+    /// The backups to choose from; the restorer reads the same store.
+    let catalog: BackupCatalog
+    public var store: any ObjectStore { catalog.store }
+    public var layout: ArchiveLayout { catalog.layout }
+    var logger: Logger { catalog.logger }
 
     public init(store: any ObjectStore, layout: ArchiveLayout, logger: Logger) {
-        self.store = store
-        self.layout = layout
-        self.logger = logger
+        catalog = BackupCatalog(store: store, layout: layout, logger: logger)
     }
 
     public func restore(_ request: RestoreRequest, progress: (any RestoreProgress)? = nil) async throws -> RestoreOutcome {
