@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds cloud-wal (release, static Swift stdlib) and installs it with its subcommand links.
 #   scripts/install.sh [--prefix DIR] [--barman-links] [--no-build]
-# The links select the subcommand by name: cloud-wal-archive / cloud-wal-restore, and with
-# --barman-links the drop-in names barman-cloud-wal-archive / barman-cloud-wal-restore.
+# The links select the subcommand by name: cloud-<command> for every command (cloud-wal-archive,
+# cloud-wal-restore, cloud-backup, ...), and with --barman-links barman-cloud's own name for every
+# command it has (barman-cloud-wal-archive, barman-cloud-backup, ..., barman-cloud-check-wal-archive).
+# The installed binary is stripped of its debug information (about half its size).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,12 +33,30 @@ bin="$repo/.build-shipped/release/cloud-wal"
 [[ -x "$bin" ]] || { echo "install: $bin not found; build first or drop --no-build" >&2; exit 1; }
 
 mkdir -p "$prefix"
-# install(1) writes a new file and renames it, so a running archive_command never sees a half-copied binary.
-install -m 0755 "$bin" "$prefix/cloud-wal"
-links=(cloud-wal-archive cloud-wal-restore)
-if ((barman_links)); then links+=(barman-cloud-wal-archive barman-cloud-wal-restore); fi
+# Stripped into a new file beside the target and renamed over it, so a running archive_command
+# never sees a half-written binary. Debug information is for development builds; the symbol table
+# stays, so a crash report still names functions.
+tmp="$(mktemp "$prefix/.cloud-wal.XXXXXX")"
+trap 'rm -f "$tmp"' EXIT
+if command -v strip >/dev/null; then
+  strip --strip-debug -o "$tmp" "$bin"
+else
+  echo "install: strip not found (binutils); installing with debug information" >&2
+  cp "$bin" "$tmp"
+fi
+chmod 0755 "$tmp"
+mv -f "$tmp" "$prefix/cloud-wal"
+trap - EXIT
+
+# Every command we implement under barman-cloud's name, and the same names with cloud- instead.
+barman_commands=(wal-archive wal-restore backup restore backup-list backup-show backup-keep backup-delete check-wal-archive)
+links=()
+for command in "${barman_commands[@]}" serve; do links+=("cloud-$command"); done
+if ((barman_links)); then
+  for command in "${barman_commands[@]}"; do links+=("barman-cloud-$command"); done
+fi
 for name in "${links[@]}"; do
   # Relative target: the install directory can be moved or mounted elsewhere.
   ln -sfn cloud-wal "$prefix/$name"
 done
-echo "install: installed $prefix/cloud-wal and ${links[*]}"
+echo "install: installed $prefix/cloud-wal ($(du -h "$prefix/cloud-wal" | cut -f1)) and ${links[*]}"

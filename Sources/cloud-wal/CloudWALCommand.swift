@@ -1,4 +1,5 @@
 import ArgumentParser
+import CloudWAL
 
 /// `cloud-wal <command>`: the umbrella for every command.
 struct CloudWALCommand: AsyncParsableCommand {
@@ -6,6 +7,10 @@ struct CloudWALCommand: AsyncParsableCommand {
         commandName: "cloud-wal",
         abstract: "Keep PostgreSQL WAL safe in object storage; a drop-in for barman-cloud.",
         subcommands: commands)
+
+    /// Answered in main.swift before parsing; declared so the help lists it.
+    @Flag(name: .spelled(.version), help: "Show the version and exit.")
+    var version = false
 
     /// Every command, each also reachable through a `cloud-<name>` / `barman-cloud-<name>` link.
     static let commands: [any CloudCommand.Type] = [
@@ -35,6 +40,12 @@ protocol CloudCommand: AsyncParsableCommand {
 extension CloudCommand {
     static var exitKind: ExitStatus.Command { .other }
     var overallDeadline: Duration? { nil }
+
+    /// ArgumentParser's entry point; `main.swift` calls `execute()` directly (through the
+    /// existential, Swift would pick ParsableCommand's synchronous `run()`).
+    func run() async throws {
+        try await execute()
+    }
 }
 
 enum Version {

@@ -67,12 +67,22 @@ func parseCommand() -> any ParsableCommand {
 func exitForParserOutcome(_ error: any Error) -> Never {
     let status = root.exitCode(for: error)
     if status == .success {
-        print(root.fullMessage(for: error))
+        print(withInvokedName(root.fullMessage(for: error)))
         exit(0)
     }
     let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
     writeStandardError("\(invokedAs): \(message)")
     exit(status == .validationFailure ? ExitStatusPolicy.inputError : status.rawValue)
+}
+
+/// The help with the name the binary was invoked by in its usage line (`barman-cloud-backup`,
+/// `cloud-wal-archive`, ...), as barman-cloud's argparse shows the program's own name.
+func withInvokedName(_ help: String) -> String {
+    let usage = "USAGE: " + (root.configuration.commandName ?? "cloud-wal")
+    guard let range = help.firstRange(of: usage) else { return help }
+    var text = help
+    text.replaceSubrange(range, with: "USAGE: " + invokedAs)
+    return text
 }
 
 let command = parseCommand()

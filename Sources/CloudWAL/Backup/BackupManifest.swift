@@ -26,7 +26,7 @@ public struct BackupManifest: Sendable, Equatable {
 
     public var json: String {
         let entries = files.map { file in
-            "{\"key\":\(JSONValue.quoted(file.key)),\"sha256\":\"\(file.sha256)\","
+            "{\"key\":\(JSONText.quoted(file.key)),\"sha256\":\"\(file.sha256)\","
                 + "\"tar_bytes\":\(file.tarBytes),\"stored_bytes\":\(file.storedBytes)}"
         }
         return "{\"version\":1,\"files\":[" + entries.joined(separator: ",") + "]}\n"

@@ -11,48 +11,6 @@ import Logging
 /// backup is STARTED (or FAILED with the reason), never DONE, so nothing reads a partial backup
 /// as usable.
 public struct BaseBackup: Sendable {
-    public struct Configuration: Sendable {
-        public var compression: Compression?
-        public var compressionLevel: CompressionLevel
-        /// Parts uploading at once per tar.
-        public var jobs: Int
-        /// Split a tar into `_0001`, ... objects once it passes this many stored bytes.
-        public var maxArchiveSize: Int
-        /// Smallest part; barman's `--min-chunk-size`.
-        public var minChunkSize: Int
-        public var immediateCheckpoint: Bool
-        public var name: String?
-        public var tags: [ObjectTag]
-        /// Where PGDATA is mounted for us, when that differs from the server's `data_directory`
-        /// (a sidecar container sharing the volume at another path). `backup.info` still records
-        /// the server's path.
-        public var localDataDirectory: String?
-
-        public init(
-            compression: Compression? = nil, compressionLevel: CompressionLevel = .medium, jobs: Int = 2,
-            maxArchiveSize: Int = 100 << 30, minChunkSize: Int = 5 << 20, immediateCheckpoint: Bool = false,
-            name: String? = nil, tags: [ObjectTag] = []
-        ) {
-            self.compression = compression
-            self.compressionLevel = compressionLevel
-            self.jobs = jobs
-            self.maxArchiveSize = maxArchiveSize
-            self.minChunkSize = minChunkSize
-            self.immediateCheckpoint = immediateCheckpoint
-            self.name = name
-            self.tags = tags
-        }
-
-        /// The smallest part that lets the largest tar fit S3's 10,000 parts (at least 5 MiB, S3's
-        /// minimum), in whole MiB. barman-cloud doubles this; memory is `(jobs + 1)` parts, so we
-        /// do not.
-        var partSize: Int {
-            let needed = (maxArchiveSize + 9_999) / 10_000
-            let mebibytes = (max(needed, 5 << 20, minChunkSize) + (1 << 20) - 1) >> 20
-            return mebibytes << 20
-        }
-    }
-
     public let store: any ObjectStore
     public let layout: ArchiveLayout
     public let configuration: Configuration
@@ -65,9 +23,74 @@ public struct BaseBackup: Sendable {
         self.logger = logger
     }
 
-    /// Runs the backup over `session`; returns the DONE record. On failure the record says
-    /// FAILED (when it can still be written) and the error is rethrown.
+    /// Connects to PostgreSQL, runs the backup over that one session and closes it, whether the
+    /// backup succeeded or not: closing the session is what ends an unfinished backup on the
+    /// server. `backup` and the sidecar's `/backup-push` both come here.
+    public func run(connectingTo postgres: PostgresConnectionSettings, progress showProgress: Bool) async throws -> BackupInfo {
+        let session = try await PostgresBackupSession.connect(postgres, logger: logger)
+        let info: BackupInfo
+        do {
+            info = try await run(session: session, progress: showProgress)
+        } catch {
+            await session.close()
+            throw error
+        }
+        await session.close()
+        return info
+    }
+
+    /// Runs the backup over `session` in its phases: prepare (nothing written), start
+    /// (`pg_backup_start`, recorded STARTED), copy the tars, stop (`pg_backup_stop`, its label
+    /// into the data tar), finish (manifest, recorded DONE). Returns the DONE record; on failure
+    /// the record says FAILED (when it can still be written) and the error is rethrown.
     public func run(session: PostgresBackupSession, progress showProgress: Bool) async throws -> BackupInfo {
+        let prepared = try await prepare(session)
+        var info = try await start(prepared, session: session)
+        let progress = BackupProgress(verb: "Backed up", expectedBytes: prepared.facts.clusterSize, enabled: showProgress)
+        var writers = TarWriters()
+        do {
+            let copied = try await copy(prepared, session: session, progress: progress, writers: &writers)
+            let stopped = try await stop(prepared, copied, session: session, progress: progress)
+            try await finish(&info, stopped, facts: prepared.facts)
+            return info
+        } catch {
+            for writer in writers.all { await writer.abort() }
+            progress.done()
+            info.error = "failure uploading data (\(String(describing: error).split(separator: "\n").first ?? ""))"
+            try? await record(&info, .failed)
+            throw error
+        }
+    }
+
+    // MARK: - Phases
+
+    /// What the preparation found out; nothing is written to the store or the server yet.
+    struct Prepared {
+        var facts: PostgresBackupSession.ServerFacts
+        var info: BackupInfo
+    }
+
+    /// The tars of the backup's sources, kept so a failure can abort their uploads.
+    struct TarWriters {
+        var all: [TarArchiveWriter] = []
+    }
+
+    /// The tars written while the backup ran; the data tar still open for `backup_label`.
+    struct Copied {
+        var results: [TarObjectWriter.Result]
+        var data: TarArchiveWriter
+    }
+
+    /// What `pg_backup_stop` reported, with every tar finished.
+    struct Stopped {
+        var point: PostgresBackupSession.BackupPoint
+        var lsn: LSN
+        var results: [TarObjectWriter.Result]
+    }
+
+    /// Reads the server's facts, checks the data directory can be read here and the name is
+    /// free, and picks the backup id.
+    func prepare(_ session: PostgresBackupSession) async throws -> Prepared {
         var facts = try await session.serverFacts()
         let serverDataDirectory = facts.dataDirectory
         let localData = configuration.localDataDirectory ?? facts.dataDirectory
@@ -103,75 +126,82 @@ public struct BaseBackup: Sendable {
         info.dataChecksums = facts.dataChecksums
         info.clusterSize = facts.clusterSize
         info.mode = "concurrent"
+        return Prepared(facts: facts, info: info)
+    }
 
+    /// `pg_backup_start`, then the record says STARTED.
+    func start(_ prepared: Prepared, session: PostgresBackupSession) async throws -> BackupInfo {
+        var info = prepared.info
         let start = try await session.startBackup(
-            label: "cloud-wal backup \(layout.serverName) \(backupID)", fastCheckpoint: configuration.immediateCheckpoint)
+            label: "cloud-wal backup \(layout.serverName) \(info.backupID)", fastCheckpoint: configuration.immediateCheckpoint)
         guard let startLSN = LSN(start.lsn) else {
             throw BackupError(.database, "PostgreSQL returned an unreadable start location '\(start.lsn)'")
         }
-        let begin = startLSN.segment(timeline: start.timeline, segmentSize: facts.walSegmentSize)
-        info.status = .started
+        let begin = startLSN.segment(timeline: start.timeline, segmentSize: prepared.facts.walSegmentSize)
         info.beginTime = start.time
         info.beginXLOG = start.lsn
         info.beginWAL = begin.name
         info.beginOffset = begin.offset
         info.timeline = start.timeline
-        logger.info("Starting backup '\(backupID)' at \(start.lsn) (\(begin.name))")
-        try await writeInfo(info)
+        logger.info("Starting backup '\(info.backupID)' at \(start.lsn) (\(begin.name))")
+        try await record(&info, .started)
+        return info
+    }
 
-        let progress = BackupProgress(verb: "Backed up", expectedBytes: facts.clusterSize, enabled: showProgress)
-        var writers: [TarArchiveWriter] = []
-        do {
-            let settings = TarArchiveWriter.Settings(
-                store: store, layout: layout, backupID: backupID, compression: configuration.compression,
-                level: configuration.compressionLevel, partSize: configuration.partSize, jobs: configuration.jobs,
-                maxArchiveSize: configuration.maxArchiveSize, options: PutOptions(tags: configuration.tags))
-            var results: [TarObjectWriter.Result] = []
-            for tablespace in facts.tablespaces {
-                let writer = TarArchiveWriter(name: String(tablespace.oid), settings: settings, progress: progress)
-                writers.append(writer)
-                try await addTablespace(tablespace, major: session.serverVersion / 10000, to: writer)
-                results += try await writer.finish()
-            }
-            let data = TarArchiveWriter(name: "data", settings: settings, progress: progress)
-            writers.append(data)
-            try await addDataDirectory(facts, to: data)
-            try await addExternalConfigFiles(facts, to: data)
-
-            let stop = try await session.stopBackup()
-            guard let stopLSN = LSN(stop.lsn) else {
-                throw BackupError(.database, "PostgreSQL returned an unreadable stop location '\(stop.lsn)'")
-            }
-            try await data.add(
-                path: "backup_label", contents: Array(stop.labelFile.utf8), mode: 0o600,
-                mtime: Int(stop.time.epochSeconds))
-            results += try await data.finish()
-            progress.done()
-            try? await session.createRestorePoint("barman_\(backupID)")
-
-            let end = stopLSN.segment(timeline: stop.timeline, segmentSize: facts.walSegmentSize)
-            info.backupLabel = stop.labelFile
-            info.endTime = stop.time
-            info.endXLOG = stop.lsn
-            info.endWAL = end.name
-            info.endOffset = end.offset
-            let stored = results.reduce(0) { $0 + $1.storedBytes }
-            info.size = stored
-            info.setRaw("deduplicated_size", String(stored))
-            try await writeManifest(results, backupID: backupID)
-            info.status = .done
-            try await writeInfo(info)
-            logger.info(
-                "Backup '\(backupID)' done: \(results.count) tar(s), \(BackupProgress.format(stored)) stored, WAL \(begin.name) to \(end.name)")
-            return info
-        } catch {
-            for writer in writers { await writer.abort() }
-            progress.done()
-            info.status = .failed
-            info.error = "failure uploading data (\(String(describing: error).split(separator: "\n").first ?? ""))"
-            try? await writeInfo(info)
-            throw error
+    /// Each tablespace's tar, then PGDATA's (left open for `backup_label`).
+    func copy(
+        _ prepared: Prepared, session: PostgresBackupSession, progress: BackupProgress, writers: inout TarWriters
+    ) async throws -> Copied {
+        let facts = prepared.facts
+        let settings = TarArchiveWriter.Settings(
+            store: store, layout: layout, backupID: prepared.info.backupID, compression: configuration.compression,
+            level: configuration.compressionLevel, partSize: configuration.partSize, jobs: configuration.jobs,
+            maxArchiveSize: configuration.maxArchiveSize, options: PutOptions(tags: configuration.tags))
+        var results: [TarObjectWriter.Result] = []
+        for tablespace in facts.tablespaces {
+            let writer = TarArchiveWriter(name: String(tablespace.oid), settings: settings, progress: progress)
+            writers.all.append(writer)
+            try await addTablespace(tablespace, major: session.serverVersion / 10000, to: writer)
+            results += try await writer.finish()
         }
+        let data = TarArchiveWriter(name: "data", settings: settings, progress: progress)
+        writers.all.append(data)
+        try await addDataDirectory(facts, to: data)
+        try await addExternalConfigFiles(facts, to: data)
+        return Copied(results: results, data: data)
+    }
+
+    /// `pg_backup_stop`; its label file closes the data tar; a restore point marks the end.
+    func stop(
+        _ prepared: Prepared, _ copied: Copied, session: PostgresBackupSession, progress: BackupProgress
+    ) async throws -> Stopped {
+        let stop = try await session.stopBackup()
+        guard let stopLSN = LSN(stop.lsn) else {
+            throw BackupError(.database, "PostgreSQL returned an unreadable stop location '\(stop.lsn)'")
+        }
+        try await copied.data.add(
+            path: "backup_label", contents: Array(stop.labelFile.utf8), mode: 0o600, mtime: Int(stop.time.epochSeconds))
+        let results = copied.results + (try await copied.data.finish())
+        progress.done()
+        try? await session.createRestorePoint("barman_\(prepared.info.backupID)")
+        return Stopped(point: stop, lsn: stopLSN, results: results)
+    }
+
+    /// The manifest, then the record says DONE: only now can anything read the backup as usable.
+    func finish(_ info: inout BackupInfo, _ stopped: Stopped, facts: PostgresBackupSession.ServerFacts) async throws {
+        let end = stopped.lsn.segment(timeline: stopped.point.timeline, segmentSize: facts.walSegmentSize)
+        info.backupLabel = stopped.point.labelFile
+        info.endTime = stopped.point.time
+        info.endXLOG = stopped.point.lsn
+        info.endWAL = end.name
+        info.endOffset = end.offset
+        let stored = stopped.results.reduce(0) { $0 + $1.storedBytes }
+        info.size = stored
+        info.setRaw("deduplicated_size", String(stored))
+        try await writeManifest(stopped.results, backupID: info.backupID)
+        try await record(&info, .done)
+        logger.info(
+            "Backup '\(info.backupID)' done: \(stopped.results.count) tar(s), \(BackupProgress.format(stored)) stored, WAL \(info.beginWAL ?? "?") to \(end.name)")
     }
 
     // MARK: - Sources
@@ -239,8 +269,10 @@ public struct BaseBackup: Sendable {
 
     // MARK: - Records
 
-    private func writeInfo(_ info: BackupInfo) async throws {
-        // backup.info moves STARTED → DONE/FAILED, so it is the one object a backup rewrites.
+    /// Moves the record to `status` and writes it. backup.info moves STARTED → DONE/FAILED, so
+    /// it is the one object a backup rewrites.
+    private func record(_ info: inout BackupInfo, _ status: BackupInfo.Status) async throws {
+        info.status = status
         _ = try await store.put(
             layout.backupInfoKey(info.backupID), body: info.bytes,
             options: PutOptions(tags: configuration.tags, createOnly: false))

@@ -32,9 +32,9 @@ extension StorageError: CategorizedError {
     public var category: FailureCategory { kind.category }
 }
 
-extension BackupError: CategorizedError {
+extension BackupErrorKind {
     public var category: FailureCategory {
-        switch kind {
+        switch self {
         case .invalidInput: .input
         case .notFound: .notFound
         case .corrupt: .corrupt

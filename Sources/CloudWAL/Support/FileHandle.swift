@@ -30,8 +30,11 @@ public final class FileHandle {
     }
 
     /// Creates a new file, failing if `path` exists: temporary files never clobber anything.
-    public static func createExclusive(_ path: String, mode: mode_t = 0o600) throws -> FileHandle {
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+    /// `followingLinks: false` adds `O_NOFOLLOW`, so a restored file is never created through a
+    /// symlink an archive planted.
+    public static func createExclusive(_ path: String, mode: mode_t = 0o600, followingLinks: Bool = true) throws -> FileHandle {
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | (followingLinks ? 0 : O_NOFOLLOW)
+        let fd = Glibc.open(path, flags, mode)
         guard fd >= 0 else { throw SystemError("open", path: path, errno: errno) }
         return FileHandle(fd: fd, path: path)
     }
@@ -100,6 +103,18 @@ public final class FileHandle {
                 done += count
             }
         }
+    }
+
+    /// Gives the file an owner (when one is given), then its mode (after chown, which clears
+    /// set-id bits), then its modification time: a restored file as its tar member describes it.
+    public func setAttributes(mode: UInt32, owner: (uid: uid_t, gid: gid_t)?, modificationTime: Int64) throws {
+        if let owner, fchown(fd, owner.uid, owner.gid) != 0 {
+            throw SystemError("fchown", path: path, errno: errno)
+        }
+        guard fchmod(fd, mode_t(mode)) == 0 else { throw SystemError("fchmod", path: path, errno: errno) }
+        let time = timespec(tv_sec: Int(modificationTime), tv_nsec: 0)
+        var times = [time, time]
+        guard futimens(fd, &times) == 0 else { throw SystemError("futimens", path: path, errno: errno) }
     }
 
     public func sync() throws {

@@ -17,16 +17,16 @@ public struct AheadCounters: Sendable, Equatable {
 
     func json(active: Bool, concurrency: Int, stateDirectory: String, inFlight: [String]) -> JSONText {
         .object([
-            ("concurrency", .integer(concurrency)),
-            ("active", .bool(active)),
-            ("state_directory", .string(stateDirectory)),
-            ("pushed", .integer(pushed)),
-            ("pushed_bytes", .integer(pushedBytes)),
-            ("failed", .integer(failed)),
-            ("answered_from_record", .integer(answeredFromRecord)),
-            ("joined", .integer(joined)),
-            ("records_ignored", .integer(recordsIgnored)),
-            ("in_flight", .array(inFlight.map(JSONText.string))),
+            .init("concurrency", .integer(concurrency)),
+            .init("active", .bool(active)),
+            .init("state_directory", .string(stateDirectory)),
+            .init("pushed", .integer(pushed)),
+            .init("pushed_bytes", .integer(pushedBytes)),
+            .init("failed", .integer(failed)),
+            .init("answered_from_record", .integer(answeredFromRecord)),
+            .init("joined", .integer(joined)),
+            .init("records_ignored", .integer(recordsIgnored)),
+            .init("in_flight", .array(inFlight.map(JSONText.string))),
         ])
     }
 

@@ -30,36 +30,42 @@ public enum SidecarEnvironment {
             self.group = group
         }
 
+        /// An option as the library spells it: its other spellings are the aliases.
+        public init(_ spelling: OptionSpelling, _ kind: Kind, group: String? = nil) {
+            self.init(spelling.long, kind, aliases: spelling.otherSpellings, group: group)
+        }
+
         public var variable: String { "CLOUD_WAL_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 }) }
     }
 
     /// Every `wal-archive` option except the deprecated spellings (`--tags`, `--history-tags`,
-    /// `--profile`), which have current equivalents here.
+    /// `--profile`), which have current equivalents here; names and aliases come from the
+    /// library's `OptionSpelling`, as the CLI's do.
     public static let archiveOptions: [ArchiveOption] = [
-        .init("gzip", .flag, aliases: ["-z"], group: "compression"),
-        .init("bzip2", .flag, aliases: ["-j"], group: "compression"),
-        .init("xz", .flag, group: "compression"),
-        .init("snappy", .flag, group: "compression"),
-        .init("zstd", .flag, group: "compression"),
-        .init("lz4", .flag, group: "compression"),
-        .init("compression-level", .value),
-        .init("tag", .list, aliases: ["--tags"]),
-        .init("history-tag", .list, aliases: ["--history-tags"]),
-        .init("encryption", .value, aliases: ["-e"]),
-        .init("sse-kms-key-id", .value),
-        .init("encryption-scope", .value),
-        .init("max-block-size", .value),
-        .init("max-concurrency", .value),
-        .init("max-single-put-size", .value),
-        .init("kms-key-name", .value),
-        .init("cloud-provider", .value),
-        .init("endpoint-url", .value),
-        .init("aws-profile", .value, aliases: ["-P", "--profile"]),
-        .init("read-timeout", .value),
-        .init("addressing-style", .value),
-        .init("azure-credential", .value, aliases: ["--credential"]),
-        .init("verbose", .flag, aliases: ["-v"]),
-        .init("quiet", .flag, aliases: ["-q"]),
+        .init(.gzip, .flag, group: "compression"),
+        .init(.bzip2, .flag, group: "compression"),
+        .init(.xz, .flag, group: "compression"),
+        .init(.snappy, .flag, group: "compression"),
+        .init(.zstd, .flag, group: "compression"),
+        .init(.lz4, .flag, group: "compression"),
+        .init(.compressionLevel, .value),
+        .init(.tag, .list),
+        .init(.historyTag, .list),
+        .init(.encryption, .value),
+        .init(.sseKMSKeyID, .value),
+        .init(.encryptionScope, .value),
+        .init(.maxBlockSize, .value),
+        .init(.maxConcurrency, .value),
+        .init(.maxSinglePutSize, .value),
+        .init(.kmsKeyName, .value),
+        .init(.cloudProvider, .value),
+        .init(.endpointURL, .value),
+        .init(.awsProfile, .value),
+        .init(.readTimeout, .value),
+        .init(.addressingStyle, .value),
+        .init(.azureCredential, .value),
+        .init(.verbose, .flag),
+        .init(.quiet, .flag),
     ]
 
     /// Command-line arguments for the options the environment sets and `commandLine` does not.

@@ -1,3 +1,4 @@
+import CloudWAL
 import Hummingbird
 
 /// The few response shapes the sidecar uses: one-line text, JSON, Prometheus text.

@@ -237,7 +237,7 @@ public struct SidecarRoutes: Sendable {
 
     func status() async -> Response {
         let jobs = await backups?.all
-        var members: [(String, JSONText)] = []
+        var members: [JSONText.Member] = []
         if case .object(let activityMembers) = await activity.statusJSON(backups: jobs) { members = activityMembers }
         let tcp: String
         switch settings.tcpAccess {
@@ -245,9 +245,9 @@ public struct SidecarRoutes: Sendable {
         case .open: tcp = "none"
         case .socketOnly: tcp = "ping only"
         }
-        members.append(("authentication", .object([("tcp", .string(tcp)), ("unix_socket", .optional(settings.socketPath))])))
-        members.append(("archive_ahead", await ahead?.statusJSON() ?? .null))
-        members.append(("warnings", .array([settings.unauthenticatedWarning].compactMap { $0 }.map(JSONText.string))))
+        members.append(.init("authentication", .object([.init("tcp", .string(tcp)), .init("unix_socket", .optional(settings.socketPath))])))
+        members.append(.init("archive_ahead", await ahead?.statusJSON() ?? .null))
+        members.append(.init("warnings", .array([settings.unauthenticatedWarning].compactMap { $0 }.map(JSONText.string))))
         return Responses.json(200, .object(members))
     }
 

@@ -24,17 +24,8 @@ public struct LibraryBackupRunner: BaseBackupRunner {
     public func runBackup(name: String?) async throws -> BackupRunResult {
         var configuration = self.configuration
         configuration.name = name ?? configuration.name
-        let session = try await PostgresBackupSession.connect(postgres, logger: logger)
         let backup = BaseBackup(store: store, layout: layout, configuration: configuration, logger: logger)
-        let info: BackupInfo
-        do {
-            info = try await backup.run(session: session, progress: false)
-        } catch {
-            // Closing the session ends an unfinished backup on the server.
-            await session.close()
-            throw error
-        }
-        await session.close()
+        let info = try await backup.run(connectingTo: postgres, progress: false)
         return BackupRunResult(
             backupID: info.backupID, status: info.status?.rawValue ?? "DONE", beginWAL: info.beginWAL,
             endWAL: info.endWAL, error: info.error)

@@ -119,38 +119,38 @@ public actor SidecarActivity {
     public func statusJSON(backups: [BackupJobTracker.Job]?) -> JSONText {
         func event(_ event: Event?) -> JSONText {
             guard let event else { return .null }
-            var members: [(String, JSONText)] = [("segment", .string(event.segment)), ("time", .string(event.time.iso8601))]
-            if let reason = event.reason { members.append(("reason", .string(reason))) }
+            var members: [JSONText.Member] = [.init("segment", .string(event.segment)), .init("time", .string(event.time.iso8601))]
+            if let reason = event.reason { members.append(.init("reason", .string(reason))) }
             return .object(members)
         }
         func counts(_ operation: Operation) -> JSONText {
-            .object((results[operation] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })
+            .object((results[operation] ?? [:]).sorted { $0.key < $1.key }.map { JSONText.Member($0.key, .int($0.value)) })
         }
         return .object([
-            ("started_at", .string(startedAt.iso8601)),
-            ("last_archived", event(lastArchived)),
-            ("last_failed", event(lastFailed)),
-            ("in_flight", .object([
-                ("wal_push", .array(inFlightSegments(.walPush).map(JSONText.string))),
-                ("wal_fetch", .array(inFlightSegments(.walFetch).map(JSONText.string))),
+            .init("started_at", .string(startedAt.iso8601)),
+            .init("last_archived", event(lastArchived)),
+            .init("last_failed", event(lastFailed)),
+            .init("in_flight", .object([
+                .init("wal_push", .array(inFlightSegments(.walPush).map(JSONText.string))),
+                .init("wal_fetch", .array(inFlightSegments(.walFetch).map(JSONText.string))),
             ])),
-            ("counts", .object([("wal_push", counts(.walPush)), ("wal_fetch", counts(.walFetch))])),
-            ("backups", backups.map { .array($0.map(Self.json)) } ?? .null),
+            .init("counts", .object([.init("wal_push", counts(.walPush)), .init("wal_fetch", counts(.walFetch))])),
+            .init("backups", backups.map { .array($0.map(Self.json)) } ?? .null),
         ])
     }
 
     static func json(_ job: BackupJobTracker.Job) -> JSONText {
         .object([
-            ("id", .string(job.id)),
-            ("name", .optional(job.name)),
-            ("state", .string(job.state.rawValue)),
-            ("started_at", .string(job.startedAt.iso8601)),
-            ("finished_at", .optional(job.finishedAt?.iso8601)),
-            ("backup_id", .optional(job.result?.backupID)),
-            ("status", .optional(job.result?.status)),
-            ("begin_wal", .optional(job.result?.beginWAL)),
-            ("end_wal", .optional(job.result?.endWAL)),
-            ("error", .optional(job.error)),
+            .init("id", .string(job.id)),
+            .init("name", .optional(job.name)),
+            .init("state", .string(job.state.rawValue)),
+            .init("started_at", .string(job.startedAt.iso8601)),
+            .init("finished_at", .optional(job.finishedAt?.iso8601)),
+            .init("backup_id", .optional(job.result?.backupID)),
+            .init("status", .optional(job.result?.status)),
+            .init("begin_wal", .optional(job.result?.beginWAL)),
+            .init("end_wal", .optional(job.result?.endWAL)),
+            .init("error", .optional(job.error)),
         ])
     }
 

@@ -11,10 +11,10 @@ struct ArchiveOptions: ParsableArguments {
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var tagging: TagOptions
 
-    @Option(name: .customLong("history-tags"), parsing: .upToNextOption, help: "Deprecated: tags for .history files.")
+    @Option(name: .spelled(.historyTags), parsing: .upToNextOption, help: "Deprecated: tags for .history files.")
     var historyTags: [String] = []
 
-    @Option(name: .customLong("history-tag"), help: "A tag KEY,VALUE replacing --tag on .history files (repeatable).")
+    @Option(name: .spelled(.historyTag), help: "A tag KEY,VALUE replacing --tag on .history files (repeatable).")
     var historyTag: [String] = []
 
     @OptionGroup var writing: StorageWriteOptions

@@ -49,13 +49,13 @@ struct BackupCommand: CloudCommand {
     @Option(name: [.customShort("n"), .customLong("name")], help: "A name for the backup, usable wherever a backup id is.")
     var name: String?
 
-    @Option(name: [.customShort("J"), .customLong("jobs")], help: "Parts uploading at once (default 2).")
+    @Option(name: .spelled(.jobs), help: "Parts uploading at once (default 2).")
     var jobs: Int = 2
 
-    @Option(name: [.customShort("S"), .customLong("max-archive-size")], help: "Split tars above this size (default 100GB).")
+    @Option(name: .spelled(.maxArchiveSize), help: "Split tars above this size (default 100GB).")
     var maxArchiveSize: String = "100GB"
 
-    @Option(name: .customLong("min-chunk-size"), help: "Smallest upload part (default 5MB).")
+    @Option(name: .spelled(.minChunkSize), help: "Smallest upload part (default 5MB).")
     var minChunkSize: String?
 
     @Option(name: .customLong("max-bandwidth"), help: "Accepted for barman-cloud compatibility; not enforced.")
@@ -64,23 +64,16 @@ struct BackupCommand: CloudCommand {
     @Flag(name: .customLong("immediate-checkpoint"), help: "Ask PostgreSQL for an immediate checkpoint instead of a spread one.")
     var immediateCheckpoint = false
 
-    func run() async throws {
-        try await execute()
-    }
-
     func plan(logger: Logger) throws -> (archive: OpenedArchive, backup: BaseBackup.Configuration, postgres: PostgresConnectionSettings) {
         var configuration = BaseBackup.Configuration(
             compression: try compression.compression(), compressionLevel: try compression.level())
-        guard (1...64).contains(jobs) else { throw WALError(.invalidInput, "Invalid --jobs \(jobs): use 1 to 64") }
         configuration.jobs = jobs
         configuration.maxArchiveSize = try SizeParser.parse(maxArchiveSize)
-        guard configuration.maxArchiveSize <= 1 << 40 else {
-            throw WALError(.invalidInput, "--max-archive-size is at most 1TB (S3 objects hold 10,000 parts)")
-        }
         if let minChunkSize { configuration.minChunkSize = try SizeParser.parse(minChunkSize) }
         configuration.immediateCheckpoint = immediateCheckpoint
         configuration.name = name
         configuration.tags = try tagging.parsed()
+        try configuration.validate()
         if maxBandwidth != nil { logger.warning("--max-bandwidth is not enforced by cloud-wal") }
         var cloud = common.cloudOptions(logger: logger)
         try writing.apply(to: &cloud)
@@ -94,18 +87,9 @@ struct BackupCommand: CloudCommand {
         let logger = common.makeLogger()
         let plan = try plan(logger: logger)
         if try await common.runConnectivityTestIfRequested(plan.archive, logger: logger) { return }
-        let session = try await PostgresBackupSession.connect(plan.postgres, logger: logger)
         let backup = BaseBackup(
             store: plan.archive.store, layout: plan.archive.layout, configuration: plan.backup, logger: logger)
-        let info: BackupInfo
-        do {
-            info = try await backup.run(session: session, progress: isatty(2) == 1 && common.quiet == 0)
-        } catch {
-            // Closing the session is what ends an unfinished backup on the server.
-            await session.close()
-            throw error
-        }
-        await session.close()
+        let info = try await backup.run(connectingTo: plan.postgres, progress: isatty(2) == 1 && common.quiet == 0)
         print(info.backupID)
     }
 }

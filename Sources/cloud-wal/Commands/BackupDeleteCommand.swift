@@ -20,11 +20,7 @@ struct BackupDeleteCommand: CloudCommand {
 
     var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
 
-    @Argument(help: "URL of the archive.")
-    var sourceURL: String
-
-    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
-    var serverName: String
+    @OptionGroup var source: SourceArchive
 
     @Option(name: [.customShort("b"), .customLong("backup-id")], help: "The backup to delete: an id, latest, oldest, last-failed or a name.")
     var backupID: String?
@@ -56,15 +52,11 @@ struct BackupDeleteCommand: CloudCommand {
         }
     }
 
-    func run() async throws {
-        try await execute()
-    }
-
     func execute() async throws {
         // An invalid policy is an input error, reported before anything is read.
         let policy = try retentionPolicy.map(RetentionPolicy.init(parsing:))
-        let (archive, catalog) = try common.openCatalog(url: sourceURL, serverName: serverName)
-        if try await common.runConnectivityTestIfRequested(archive, logger: common.makeLogger()) { return }
+        guard let opened = try await common.openCatalogUnlessTesting(source) else { return }
+        let catalog = opened.catalog
         if checkObjectLock {
             common.makeLogger().warning("--check-object-lock: locked objects are not looked for; the storage refuses to delete them")
         }

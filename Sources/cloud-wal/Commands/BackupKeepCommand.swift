@@ -20,11 +20,7 @@ struct BackupKeepCommand: CloudCommand {
 
     var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
 
-    @Argument(help: "URL of the archive.")
-    var sourceURL: String
-
-    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
-    var serverName: String
+    @OptionGroup var source: SourceArchive
 
     @Argument(help: "The backup: an id, latest, oldest, last-failed or a backup name.")
     var backupID: String
@@ -45,13 +41,10 @@ struct BackupKeepCommand: CloudCommand {
         }
     }
 
-    func run() async throws {
-        try await execute()
-    }
-
     func execute() async throws {
-        let (archive, catalog) = try common.openCatalog(url: sourceURL, serverName: serverName)
-        if try await common.runConnectivityTestIfRequested(archive, logger: common.makeLogger()) { return }
+        guard let opened = try await common.openCatalogUnlessTesting(source) else { return }
+        let catalog = opened.catalog
+        let archive = opened.archive
         let keeps = KeepAnnotations(store: archive.store, layout: archive.layout)
         let id = try await catalog.resolveCatalogID(backupID)
         if release {
@@ -60,7 +53,7 @@ struct BackupKeepCommand: CloudCommand {
             print("Keep: \(try await keeps.target(of: id)?.rawValue ?? "nokeep")")
         } else if let target {
             guard let info = try await catalog.info(id) else {
-                throw BackupError(.notFound, "Backup \(id) for server \(serverName) does not exist")
+                throw BackupError(.notFound, "Backup \(id) for server \(source.serverName) does not exist")
             }
             guard info.status == .done else {
                 throw BackupError(

@@ -17,23 +17,14 @@ struct BackupListCommand: CloudCommand {
 
     var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
 
-    @Argument(help: "URL of the archive.")
-    var sourceURL: String
-
-    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
-    var serverName: String
+    @OptionGroup var source: SourceArchive
 
     @Option(name: .customLong("format"), help: "Output format: console (default) or json.")
     var format: CatalogOutputFormat = .console
 
-    /// ArgumentParser's entry point; `main.swift` calls `execute()` directly.
-    func run() async throws {
-        try await execute()
-    }
-
     func execute() async throws {
-        let (archive, catalog) = try common.openCatalog(url: sourceURL, serverName: serverName)
-        if try await common.runConnectivityTestIfRequested(archive, logger: common.makeLogger()) { return }
+        guard let opened = try await common.openCatalogUnlessTesting(source) else { return }
+        let catalog = opened.catalog
         // Keep annotations only show on the console; JSON carries backup.info alone, as in barman.
         let snapshot = try await CatalogSnapshot.load(catalog, withKeepTargets: format == .console)
         switch format {

@@ -17,11 +17,7 @@ struct BackupShowCommand: CloudCommand {
 
     var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
 
-    @Argument(help: "URL of the archive.")
-    var sourceURL: String
-
-    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
-    var serverName: String
+    @OptionGroup var source: SourceArchive
 
     @Argument(help: "The backup: an id, latest, oldest, last-failed or a backup name.")
     var backupID: String
@@ -29,16 +25,12 @@ struct BackupShowCommand: CloudCommand {
     @Option(name: .customLong("format"), help: "Output format: console (default) or json.")
     var format: CatalogOutputFormat = .console
 
-    func run() async throws {
-        try await execute()
-    }
-
     func execute() async throws {
-        let (archive, catalog) = try common.openCatalog(url: sourceURL, serverName: serverName)
-        if try await common.runConnectivityTestIfRequested(archive, logger: common.makeLogger()) { return }
+        guard let opened = try await common.openCatalogUnlessTesting(source) else { return }
+        let catalog = opened.catalog
         let id = try await catalog.resolveCatalogID(backupID)
         guard let info = try await catalog.info(id) else {
-            throw BackupError(.notFound, "Backup \(id) for server \(serverName) does not exist")
+            throw BackupError(.notFound, "Backup \(id) for server \(source.serverName) does not exist")
         }
         switch format {
         case .console: StandardOutput.write(CatalogConsole.showLines(info))

@@ -8,10 +8,12 @@ enum CatalogOutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension CommonOptions {
-    /// The catalog of the archive a catalog command names.
-    func openCatalog(url: String, serverName: String) throws -> (archive: OpenedArchive, catalog: BackupCatalog) {
+    /// The catalog of the archive a catalog command names; nil when `-t/--test` was given, which
+    /// this has then run.
+    func openCatalogUnlessTesting(_ source: SourceArchive) async throws -> (archive: OpenedArchive, catalog: BackupCatalog)? {
         let logger = makeLogger()
-        let archive = try openArchive(url: url, serverName: serverName, cloud: cloudOptions(logger: logger))
+        let archive = try openArchive(url: source.sourceURL, serverName: source.serverName, cloud: cloudOptions(logger: logger))
+        if try await runConnectivityTestIfRequested(archive, logger: logger) { return nil }
         return (archive, BackupCatalog(store: archive.store, layout: archive.layout, logger: logger))
     }
 }

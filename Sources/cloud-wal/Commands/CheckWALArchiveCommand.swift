@@ -33,10 +33,6 @@ struct CheckWALArchiveCommand: CloudCommand {
         }
     }
 
-    func run() async throws {
-        try await execute()
-    }
-
     func execute() async throws {
         let logger = common.makeLogger()
         let archive = try common.openArchive(

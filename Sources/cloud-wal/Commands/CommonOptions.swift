@@ -10,40 +10,45 @@ extension S3Configuration.AddressingStyle: ExpressibleByArgument {}
 
 /// The options every barman-cloud command shares (`cloud_cli.py`), with barman-cloud's spellings.
 struct CommonOptions: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "More output; repeat for more.")
+    @Flag(name: .spelled(.verbose), help: "More output; repeat for more.")
     var verbose: Int
 
-    @Flag(name: .shortAndLong, help: "Less output; repeat for less.")
+    @Flag(name: .spelled(.quiet), help: "Less output; repeat for less.")
     var quiet: Int
 
-    @Flag(name: .shortAndLong, help: "Test cloud connectivity and exit.")
+    @Flag(name: .spelled(.test), help: "Test cloud connectivity and exit.")
     var test = false
 
-    @Option(name: .customLong("cloud-provider"), help: "The cloud provider (default: from the URL; aws-s3 for s3://).")
+    /// Answered in main.swift before parsing (barman-cloud prints it even without the required
+    /// arguments); declared here so every command's help lists it.
+    @Flag(name: .spelled(.version), help: "Show the version and exit.")
+    var version = false
+
+    @Option(name: .spelled(.cloudProvider), help: "The cloud provider (default: from the URL; aws-s3 for s3://).")
     var cloudProvider: CloudProvider?
 
-    @Option(name: .customLong("endpoint-url"), help: "Override the S3 endpoint, e.g. for an S3-compatible store.")
+    @Option(name: .spelled(.endpointURL), help: "Override the S3 endpoint, e.g. for an S3-compatible store.")
     var endpointURL: String?
 
-    @Option(name: [.customShort("P"), .customLong("aws-profile")], help: "The AWS profile to use.")
+    @Option(name: .spelled(.awsProfile), help: "The AWS profile to use.")
     var awsProfile: String?
 
-    @Option(name: .customLong("profile"), help: "Deprecated alias of --aws-profile.")
+    @Option(name: .spelled(.profile), help: "Deprecated alias of --aws-profile.")
     var profile: String?
 
-    @Option(name: .customLong("read-timeout"), help: "Seconds to wait for data from S3 (default 60).")
+    @Option(name: .spelled(.readTimeout), help: "Seconds to wait for data from S3 (default 60).")
     var readTimeout: Int = 60
 
     @Option(
-        name: .customLong("deadline"),
+        name: .spelled(.deadline),
         help: "Give up after this many seconds in all, with the 'unreachable' exit status (default: 10 x --read-timeout, at least 300, for wal-archive and wal-restore; none for other commands; 0: none).")
     var deadline: Int?
 
-    @Option(name: .customLong("addressing-style"), help: "S3 addressing style: auto, virtual or path.")
+    @Option(name: .spelled(.addressingStyle), help: "S3 addressing style: auto, virtual or path.")
     var addressingStyle: S3Configuration.AddressingStyle?
 
     @Option(
-        name: [.customLong("azure-credential"), .customLong("credential")],
+        name: .spelled(.azureCredential),
         help: "Azure credential: azure-cli, managed-identity or default.")
     var azureCredential: CloudOptions.AzureCredential?
 

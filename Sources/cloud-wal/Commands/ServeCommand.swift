@@ -53,11 +53,6 @@ struct ServeCommand: CloudCommand {
         try SidecarEnvironment.arguments(from: environment, commandLine: commandLine) + commandLine
     }
 
-    /// ArgumentParser's entry point; `main.swift` calls `execute()` directly (see there).
-    func run() async throws {
-        try await execute()
-    }
-
     func execute() async throws {
         let environment = Environment.current()
         // A service runs one step louder than a command: one line per request served, like

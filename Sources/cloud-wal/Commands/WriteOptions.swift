@@ -4,14 +4,14 @@ import Logging
 
 /// The compression flags of barman-cloud's writing commands (wal-archive, backup).
 struct CompressionOptions: ParsableArguments {
-    @Flag(name: [.customShort("z"), .customLong("gzip")], help: "Compress with gzip.") var gzip = false
-    @Flag(name: [.customShort("j"), .customLong("bzip2")], help: "Compress with bzip2.") var bzip2 = false
-    @Flag(name: .customLong("xz"), help: "Compress with xz.") var xz = false
-    @Flag(name: .customLong("snappy"), help: "Compress with snappy (framing format).") var snappy = false
-    @Flag(name: .customLong("zstd"), help: "Compress with zstd.") var zstd = false
-    @Flag(name: .customLong("lz4"), help: "Compress with lz4 (frame format).") var lz4 = false
+    @Flag(name: .spelled(.gzip), help: "Compress with gzip.") var gzip = false
+    @Flag(name: .spelled(.bzip2), help: "Compress with bzip2.") var bzip2 = false
+    @Flag(name: .spelled(.xz), help: "Compress with xz.") var xz = false
+    @Flag(name: .spelled(.snappy), help: "Compress with snappy (framing format).") var snappy = false
+    @Flag(name: .spelled(.zstd), help: "Compress with zstd.") var zstd = false
+    @Flag(name: .spelled(.lz4), help: "Compress with lz4 (frame format).") var lz4 = false
 
-    @Option(name: .customLong("compression-level"), help: "low, medium (default), high, or a number for the codec.")
+    @Option(name: .spelled(.compressionLevel), help: "low, medium (default), high, or a number for the codec.")
     var compressionLevel: String?
 
     /// The one compression chosen, if any; two flags are an input error.
@@ -39,25 +39,25 @@ struct CompressionOptions: ParsableArguments {
 
 /// Options that shape how objects are written in each cloud: encryption and Azure block sizes.
 struct StorageWriteOptions: ParsableArguments {
-    @Option(name: [.customShort("e"), .customLong("encryption")], help: "S3 server-side encryption: AES256 or aws:kms.")
+    @Option(name: .spelled(.encryption), help: "S3 server-side encryption: AES256 or aws:kms.")
     var encryption: CloudOptions.ServerSideEncryption?
 
-    @Option(name: .customLong("sse-kms-key-id"), help: "The KMS key for -e aws:kms.")
+    @Option(name: .spelled(.sseKMSKeyID), help: "The KMS key for -e aws:kms.")
     var sseKMSKeyID: String?
 
-    @Option(name: .customLong("encryption-scope"), help: "Azure encryption scope for written blobs.")
+    @Option(name: .spelled(.encryptionScope), help: "Azure encryption scope for written blobs.")
     var encryptionScope: String?
 
-    @Option(name: .customLong("max-block-size"), help: "Azure block size (default 4MB).")
+    @Option(name: .spelled(.maxBlockSize), help: "Azure block size (default 4MB).")
     var maxBlockSize: String = "4MB"
 
-    @Option(name: .customLong("max-concurrency"), help: "Azure concurrent block uploads (default 1).")
+    @Option(name: .spelled(.maxConcurrency), help: "Azure concurrent block uploads (default 1).")
     var maxConcurrency: Int = 1
 
-    @Option(name: .customLong("max-single-put-size"), help: "Azure size above which blocks are used (default 64MB).")
+    @Option(name: .spelled(.maxSinglePutSize), help: "Azure size above which blocks are used (default 64MB).")
     var maxSinglePutSize: String = "64MB"
 
-    @Option(name: .customLong("kms-key-name"), help: "Google Cloud KMS key for written objects.")
+    @Option(name: .spelled(.kmsKeyName), help: "Google Cloud KMS key for written objects.")
     var kmsKeyName: String?
 
     func apply(to cloud: inout CloudOptions) throws {
@@ -73,10 +73,10 @@ struct StorageWriteOptions: ParsableArguments {
 
 /// `--tag KEY,VALUE` (repeatable) or the deprecated `--tags KV ...`, never both.
 struct TagOptions: ParsableArguments {
-    @Option(name: .customLong("tags"), parsing: .upToNextOption, help: "Deprecated: tags as KEY,VALUE items.")
+    @Option(name: .spelled(.tags), parsing: .upToNextOption, help: "Deprecated: tags as KEY,VALUE items.")
     var tags: [String] = []
 
-    @Option(name: .customLong("tag"), help: "A tag KEY,VALUE for every written object (repeatable).")
+    @Option(name: .spelled(.tag), help: "A tag KEY,VALUE for every written object (repeatable).")
     var tag: [String] = []
 
     func parsed() throws -> [ObjectTag] {

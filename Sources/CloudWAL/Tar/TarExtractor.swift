@@ -19,7 +19,7 @@ public final class TarExtractor: TarSink {
     public let destination: String
     private let ownership: TarOwnership
     private let logger: Logger
-    private var current: (file: RestoredFile, entry: TarMember)?
+    private var current: (file: FileHandle, entry: TarMember)?
     /// Relative paths known to be real directories (created or checked).
     private var verifiedDirectories: Set<String> = [""]
     /// Directory members whose attributes are applied at the end, by relative path.
@@ -70,7 +70,8 @@ public final class TarExtractor: TarSink {
             directoryEntries[relative] = entry
             touchedDirectories.insert(path)
         case .file:
-            current = (try RestoredFile(creating: path), entry)
+            // Created exclusively, never through an existing name or symlink.
+            current = (try FileHandle.createExclusive(path, followingLinks: false), entry)
         case .symlink:
             guard symlink(entry.linkTarget, path) == 0 else { throw SystemError("symlink", path: path, errno: errno) }
             if let owner = ownership.owner(for: entry), lchown(path, owner.uid, owner.gid) != 0 {
@@ -101,7 +102,10 @@ public final class TarExtractor: TarSink {
     public func end() throws {
         guard let (file, entry) = current else { return }
         current = nil
-        try file.finish(mode: entry.mode, owner: ownership.owner(for: entry), modificationTime: entry.modificationTime)
+        try file.setAttributes(mode: entry.mode, owner: ownership.owner(for: entry), modificationTime: entry.modificationTime)
+        // fsync, then close (whose error counts): success means the bytes are durable.
+        try file.sync()
+        try file.close()
         filesWritten += 1
     }
 

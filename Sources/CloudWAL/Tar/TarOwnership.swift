@@ -44,20 +44,22 @@ final class TarOwnership {
     var destinationOwner: (uid: uid_t, gid: gid_t)? { enabled ? rootOwner : nil }
 
     private func userID(_ entry: TarMember) -> uid_t {
-        guard !entry.userName.isEmpty else { return uid_t(entry.uid) }
-        if let cached = users[entry.userName] { return cached }
-        var id = uid_t(entry.uid)
-        if let record = getpwnam(entry.userName) { id = record.pointee.pw_uid }
-        users[entry.userName] = id
-        return id
+        Self.resolve(entry.userName, recorded: uid_t(entry.uid), cache: &users) { getpwnam($0)?.pointee.pw_uid }
     }
 
     private func groupID(_ entry: TarMember) -> gid_t {
-        guard !entry.groupName.isEmpty else { return gid_t(entry.gid) }
-        if let cached = groups[entry.groupName] { return cached }
-        var id = gid_t(entry.gid)
-        if let record = getgrnam(entry.groupName) { id = record.pointee.gr_gid }
-        groups[entry.groupName] = id
+        Self.resolve(entry.groupName, recorded: gid_t(entry.gid), cache: &groups) { getgrnam($0)?.pointee.gr_gid }
+    }
+
+    /// The local id of a user or group name, looked up once per name; the archive's numeric id
+    /// when the name is empty or unknown here.
+    private static func resolve<ID>(
+        _ name: String, recorded: ID, cache: inout [String: ID], lookup: (String) -> ID?
+    ) -> ID {
+        guard !name.isEmpty else { return recorded }
+        if let cached = cache[name] { return cached }
+        let id = lookup(name) ?? recorded
+        cache[name] = id
         return id
     }
 }

@@ -1,4 +1,4 @@
-/// A minimal JSON reader (and writer) for the small documents the backends exchange: AWS
+/// A minimal JSON reader for the small documents the backends exchange: AWS
 /// credential documents, Google's object resources, token answers and key files. Sources avoid
 /// Foundation, so this stands in for JSONSerialization.
 enum JSONValue: Sendable, Equatable {
@@ -183,36 +183,18 @@ extension JSONValue {
         return members.compactMapValues(\.stringValue)
     }
 
-    /// Compact JSON text; object members sorted by name so the output is deterministic.
+    /// Compact JSON text, escaped by the one writer (`JSONText`); object members sorted by name
+    /// so the output is deterministic.
     var serialized: String {
         switch self {
-        case .string(let text): Self.quoted(text)
+        case .string(let text): JSONText.quoted(text)
         case .number(let text): text
         case .bool(let flag): flag ? "true" : "false"
         case .null: "null"
         case .array(let elements): "[" + elements.map(\.serialized).joined(separator: ",") + "]"
         case .object(let members):
-            "{" + members.sorted { $0.key < $1.key }.map { Self.quoted($0.key) + ":" + $0.value.serialized }
+            "{" + members.sorted { $0.key < $1.key }.map { JSONText.quoted($0.key) + ":" + $0.value.serialized }
                 .joined(separator: ",") + "}"
         }
-    }
-
-    /// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
