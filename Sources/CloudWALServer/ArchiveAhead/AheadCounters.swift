@@ -1,3 +1,5 @@
+import CloudWAL
+
 /// What the look-ahead watcher has done, for `/status` (`archive_ahead`) and `/metrics`.
 public struct AheadCounters: Sendable, Equatable {
     /// Segments stored ahead (or found already stored with the same content) and recorded.
@@ -17,15 +19,15 @@ public struct AheadCounters: Sendable, Equatable {
 
     func json(active: Bool, concurrency: Int, stateDirectory: String, inFlight: [String]) -> JSONText {
         .object([
-            .init("concurrency", .integer(concurrency)),
+            .init("concurrency", .int(concurrency)),
             .init("active", .bool(active)),
             .init("state_directory", .string(stateDirectory)),
-            .init("pushed", .integer(pushed)),
-            .init("pushed_bytes", .integer(pushedBytes)),
-            .init("failed", .integer(failed)),
-            .init("answered_from_record", .integer(answeredFromRecord)),
-            .init("joined", .integer(joined)),
-            .init("records_ignored", .integer(recordsIgnored)),
+            .init("pushed", .int(pushed)),
+            .init("pushed_bytes", .int(pushedBytes)),
+            .init("failed", .int(failed)),
+            .init("answered_from_record", .int(answeredFromRecord)),
+            .init("joined", .int(joined)),
+            .init("records_ignored", .int(recordsIgnored)),
             .init("in_flight", .array(inFlight.map(JSONText.string))),
         ])
     }
