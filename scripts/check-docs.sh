@@ -24,7 +24,7 @@ OTHER_TOOLS = {
     "curl", "wget", "pg_ctl", "pg_basebackup", "pgbackrest", "pgbench", "psql", "initdb", "postgres",
     "barman-cloud", "barman", "swift", "hyperfine", "docker", "setpriv", "systemctl", "install",
     "ln", "moto_server", "weed", "git", "python3", "pip", "apt-get", "tar", "az", "gcloud", "aws",
-    "WAL-G", "wal-g", "WAL-E", "wal-e", "pgBackRest", "libFuzzer", "pghoard",
+    "WAL-G", "wal-g", "WAL-E", "wal-e", "pgBackRest", "libFuzzer", "pghoard", "pg_rewind",
 }
 # Options no command line of ours has but the docs may name outside any tool's context.
 ALLOWED = {
