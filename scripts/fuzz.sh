@@ -54,16 +54,16 @@ if [[ ! -f "$work/logging/libLogging.a" || "$logging_src" -nt "$work/logging/lib
     "${logging_files[@]}"
 fi
 
-# The parsers' files; the loop below adds what they need.
+# The parsers' files, by name wherever they live in the library (folders move); the loop below
+# adds what they need.
 lib="Sources/CloudWAL"
-files=(
-  "$lib/WAL/WALFileName.swift" "$lib/WAL/LSN.swift"
-  "$lib/Storage/StorageURL.swift" "$lib/Storage/Azure/AzureConnectionString.swift"
-  "$lib/Configuration/TagParser.swift" "$lib/Configuration/SizeParser.swift"
-  "$lib/Restore/TarReader.swift" "$lib/Restore/TarHeaderDecoder.swift" "$lib/Restore/TarMember.swift"
-  "$lib/Restore/TarPath.swift" "$lib/Restore/TarExtractor.swift"
-  "$lib/Backup/PythonLiteral.swift" "$lib/Backup/BackupInfo.swift" "$lib/Backup/Timestamp.swift"
-)
+files=()
+for name in WALFileName LSN StorageURL AzureConnectionString TagParser SizeParser \
+  TarReader TarHeaderDecoder TarMember TarPath TarExtractor PythonLiteral BackupInfo Timestamp; do
+  found="$(find "$lib" -name "$name.swift" | sort | head -n 1)"
+  [[ -n $found ]] || { echo "fuzz: no $name.swift under $lib: a parser moved or was renamed" >&2; exit 1; }
+  files+=("$found")
+done
 mapfile -t own < <(find Tests/Fuzz/Properties Tests/Fuzz/Harness -name '*.swift' | sort)
 flags=(-parse-as-library -module-name FuzzParsers -I "$work/logging")
 
@@ -73,7 +73,17 @@ for round in $(seq 1 25); do
   fi
   mapfile -t missing < <(grep -oE "error: cannot find (type )?'[A-Za-z_][A-Za-z0-9_]*' in scope" "$work/typecheck.log" \
     | sed -E "s/.*'([^']+)'.*/\1/" | sort -u)
+  # A type whose conformance lives in an extension elsewhere (e.g. its error category).
+  mapfile -t unconformed < <(grep -oE "error: type '[A-Za-z_][A-Za-z0-9_]*' does not conform to protocol" \
+    "$work/typecheck.log" | sed -E "s/.*type '([^']+)'.*/\1/" | sort -u)
   added=0
+  for symbol in "${unconformed[@]}"; do
+    while IFS= read -r file; do
+      [[ " ${files[*]} " == *" $file "* ]] && continue
+      files+=("$file")
+      added=1
+    done < <(grep -rlE "^(public |package |internal )*extension $symbol\b" "$lib" | sort)
+  done
   for symbol in "${missing[@]}"; do
     while IFS= read -r file; do
       [[ " ${files[*]} " == *" $file "* ]] && continue
