@@ -118,8 +118,15 @@ struct SidecarFetchAheadTests {
         #expect(throws: WALError.self) {
             try SidecarEnvironment.settings(environment: Environment(["CLOUD_WAL_FETCH_AHEAD": "-1"]))
         }
-        var settings = try SidecarEnvironment.settings(environment: Environment(["CLOUD_WAL_FETCH_AHEAD": "65"]))
+        // Above the bound: refused when read, as CLOUD_WAL_ARCHIVE_AHEAD is, and by validate()
+        // when set in code.
+        #expect(throws: WALError.self) {
+            try SidecarEnvironment.settings(environment: Environment(["CLOUD_WAL_FETCH_AHEAD": "65"]))
+        }
+        var settings = try SidecarEnvironment.settings(environment: Environment(["CLOUD_WAL_FETCH_AHEAD": "64"]))
         settings.allowUnauthenticated = true
+        #expect(throws: Never.self) { try settings.validate() }
+        settings.fetchAhead = SidecarSettings.maxFetchAhead + 1
         #expect(throws: SidecarFailure.self) { try settings.validate() }
     }
 }
