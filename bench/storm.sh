@@ -290,7 +290,7 @@ shopt -s nullglob
 start_sidecar() {  # start_sidecar PORT [serve args]
   local port=$1; shift
   # Loopback, a throw-away cluster: the explicit opt-out keeps the plain wget/curl lines.
-  PGDATA="$work/pg/data" CLOUD_WAL_ALLOW_UNAUTHENTICATED=true CLOUD_WAL_LISTEN_ADDRESS=127.0.0.1 WALE_LISTEN_PORT="$port" \
+  PGDATA="${sidecar_pgdata:-$work/pg/data}" CLOUD_WAL_ALLOW_UNAUTHENTICATED=true CLOUD_WAL_LISTEN_ADDRESS=127.0.0.1 WALE_LISTEN_PORT="$port" \
     setpriv --reuid=postgres --regid=postgres --init-groups "$cw" serve -q "$@" >"$out/logs/$cfg.sidecar.log" 2>&1 &
   sidecar_pid=$!
   for _ in $(seq 1 100); do
@@ -589,8 +589,10 @@ if has_phase capacity; then
 fi
 
 # ---- phase: replay (recover REPLAY_SEGS segments through restore_command) -----------------------------------
-replay_tools=(cp ours-1-file ours-p8-file pgbr-async4-posix)
-for b in "${backends[@]}"; do replay_tools+=("ours-1-s3-$b" "ours-p8-s3-$b" "barman-p8-s3-$b" "pgbr-async4-s3-$b"); done
+replay_tools=(cp ours-1-file ours-p8-file ours-sidecar-file pgbr-async4-posix)
+for b in "${backends[@]}"; do
+  replay_tools+=("ours-1-s3-$b" "ours-p8-s3-$b" "ours-sidecar-s3-$b" "barman-p8-s3-$b" "pgbr-async4-s3-$b")
+done
 
 # restore_cmd TOOL: the restore_command for the recovery in $work/rec/data.
 restore_cmd() {
@@ -600,6 +602,8 @@ restore_cmd() {
   [[ $t == *-p8-* ]] && p8="-p 8 --spool-dir $spool "
   case $t in
     cp) echo "cp $work/replay/wal/%f %p" ;;
+    # The sidecar (started by the replay loop on \$sc_port) fetches ahead CLOUD_WAL_FETCH_AHEAD (8).
+    ours-sidecar-*) echo "wget -q -O /dev/null \"http://127.0.0.1:$sc_port/wal-fetch/%f?dest=%p\"" ;;
     ours-*-file) echo "$cw wal-restore $p8 file://$work/store/replay-ours-file srv %f %p" ;;
     ours-*-s3-*) echo "$cw wal-restore $p8$ep s3://bench/replay-ours-s3-$b srv %f %p" ;;
     barman-*) echo "$venv/bin/barman-cloud-wal-restore --parallel 8 --spool-dir $spool $ep s3://bench/replay-barman-s3-$b srv %f %p" ;;
@@ -671,6 +675,13 @@ run_replay() {
     rm -rf "$work/rec" "$work/rec-spool"
     mkdir -p "$work/rec" && cp -a "$work/replay/base" "$work/rec/data" && chown -R postgres: "$work/rec"
     chmod 700 "$work/rec/data"
+    if [[ $t == ours-sidecar-* ]]; then
+      local sc_url="file://$work/store/replay-ours-file" sc_ep=()
+      [[ $t == *-s3-* ]] && { b=${t##*-s3-}; sc_url="s3://bench/replay-ours-s3-$b"; sc_ep=(--endpoint-url "${SHAPED[$b]}"); }
+      sc_port=$(free_port)
+      sidecar_pgdata="$work/rec/data" start_sidecar "$sc_port" "${sc_ep[@]}" "$sc_url" srv ||
+        { printf '%s\t%s\t%s\tfailed\t0\n' "$t" "?" "${#segs[@]}" >>"$out/replay.tsv"; continue; }
+    fi
     rcmd=$(restore_cmd "$t")
     port=$(free_port)
     {
@@ -699,6 +710,7 @@ run_replay() {
     log "replay $t: ${secs:-failed} s, rows $got of $rows"
     cp "$work/rec/server.log" "$out/logs/replay-$t.pg.log"
     stop_rec_pg
+    stop_sidecar
   done
   rm -rf "$work/rec" "$work/rec-spool" "$work/replay" "$work/store"/replay-*
   for b in "${backends[@]}"; do

@@ -146,12 +146,13 @@ def goals(storm, cap, rep):
             g.append(f"- Capacity, {store}, look-ahead {n}: " + ", ".join(x for x in parts if x) + ".")
     cpr = val(p, "cp", "seconds")
     for k in sorted(p):
-        if k.startswith("ours-p8-"):
+        if k.startswith("ours-p8-") or k.startswith("ours-sidecar-"):
             st = p[k]["store"]
             mine = num(p[k]["seconds"])
             pg = val(p, f"pgbr-async4-{peer_store(st)}", "seconds")
+            how = "ours -p 8" if k.startswith("ours-p8-") else "ours via the sidecar (fetch-ahead 8)"
             if mine:
-                g.append(f"- Replay, {st}, ours -p 8: {mine:.1f} s; " +
+                g.append(f"- Replay, {st}, {how}: {mine:.1f} s; " +
                          (f"{mine / pg:.2f} x pgBackRest async (goal ≤ 1)" if pg else "no pgBackRest row") +
                          (f", {mine / cpr:.2f} x cp (goal ≤ 1.1)." if cpr else "."))
     return g

@@ -67,6 +67,45 @@ struct SpoolPrefetcherTests {
         #expect(!fx.restorer.prefetcherWanted(after: Fixture.name(4)), "only after the newest request")
     }
 
+    /// Spooled files are not fsynced, so one written before the machine went down may be torn:
+    /// only a spool marked with the running kernel's boot id is served from.
+    @Test func segmentsFromAnEarlierBootAreRemovedNotServed() async throws {
+        let fx = try await Fixture(segments: 1...4)
+        defer { fx.dir.remove() }
+        let boot = try #require(BootIdentity.current())
+        guard case .restored = try await fx.restore(1) else { Issue.record("1 was not downloaded"); return }
+        #expect(try await fx.prefetcher().run() == .idle)
+        let folder = "spool/\(FileSystemOps.baseName(of: fx.spool.directory))"
+        #expect(try fx.dir.read("\(folder)/\(WALSpool.bootMarkFileName)") == Array(boot.utf8))
+        #expect(fx.spool.spooledSegments() == Set([2, 3, 4].map(Fixture.name)))
+
+        // The same files, as if the machine had rebooted since: the mark names another boot.
+        _ = try fx.dir.write(Array("00000000-0000-0000-0000-000000000000".utf8), to: "\(folder)/\(WALSpool.bootMarkFileName)")
+        guard case .restored = try await fx.restore(2) else { Issue.record("2 came from a stale spool"); return }
+        #expect(try fx.dir.read("RECOVERYXLOG") == fx.contents[Fixture.name(2)])
+        #expect(fx.spool.spooledSegments().isEmpty, "every segment of the earlier boot is removed")
+
+        // A prefetcher of this boot marks the spool again (3 and 4; 5 is past the archive's
+        // end), and its files are served.
+        #expect(try await fx.prefetcher().run() == .endOfArchive(Fixture.name(5)))
+        #expect(try fx.dir.read("\(folder)/\(WALSpool.bootMarkFileName)") == Array(boot.utf8))
+        #expect(try await fx.restore(3) == .fromSpool)
+        #expect(try fx.dir.read("RECOVERYXLOG") == fx.contents[Fixture.name(3)])
+    }
+
+    @Test func aPrefetcherRemovesWhatAnEarlierBootLeftBeforeItWrites() async throws {
+        let fx = try await Fixture(segments: 1...3, parallel: 2)
+        defer { fx.dir.remove() }
+        guard case .restored = try await fx.restore(1) else { Issue.record("1 was not downloaded"); return }
+        // A torn leftover of an earlier boot under the very name the window wants next, and no
+        // mark: kept, it would look complete and never be fetched again.
+        let folder = "spool/\(FileSystemOps.baseName(of: fx.spool.directory))"
+        _ = try fx.dir.write([0, 1, 2], to: "\(folder)/\(Fixture.name(2))")
+        #expect(try await fx.prefetcher().run() == .idle)
+        #expect(try fx.dir.read("\(folder)/\(Fixture.name(2))") == fx.contents[Fixture.name(2)])
+        #expect(try await fx.restore(2) == .fromSpool)
+    }
+
     @Test func aSecondPrefetcherEndsAtOnceWhileTheFirstRuns() async throws {
         let fx = try await Fixture(segments: 1...4)
         defer { fx.dir.remove() }

@@ -108,9 +108,11 @@ struct WALRestoreChecksTests {
         let content = TestData.walSegment(Self.name, seed: 6)
         _ = try await fx.archive(content)
         let spool = WALSpool(baseDirectory: fx.dir.path + "/spool", archiveIdentity: "file:///a pg1", parallel: 2)
-        // Someone else's segment sits in the spool under this name: it is dropped, the archive's copy restored.
-        _ = try fx.dir.write(
-            TestData.walSegment("000000010000000000000007", seed: 7), to: "spool/\(FileSystemOps.baseName(of: spool.directory))/\(Self.name)")
+        // Someone else's segment sits in the spool under this name, written in this boot (so only
+        // the header check can refuse it): it is dropped, the archive's copy restored.
+        let folder = "spool/\(FileSystemOps.baseName(of: spool.directory))"
+        _ = try fx.dir.write(TestData.walSegment("000000010000000000000007", seed: 7), to: "\(folder)/\(Self.name)")
+        _ = try fx.dir.write(Array(try #require(BootIdentity.current()).utf8), to: "\(folder)/\(WALSpool.bootMarkFileName)")
         let outcome = try await fx.restorer(spool: spool).restore(walName: Self.name, to: fx.dir.path + "/out")
         guard case .restored = outcome else { Issue.record("served from the spool: \(outcome)"); return }
         #expect(try fx.dir.read("out") == content)

@@ -138,7 +138,7 @@ struct RestorePrefetchTests {
 /// Looking at a `wal-restore -p` spool from outside: its folder, its prefetcher (through the
 /// lock file's `flock` and the pid written in it) and its files.
 enum PrefetchSpool {
-    static let bookkeeping: Set<String> = [".prefetch.lock", ".prefetch.request"]
+    static let bookkeeping: Set<String> = [".prefetch.lock", ".prefetch.request", ".prefetch.boot"]
 
     /// The one per-archive folder under a spool base directory.
     static func folder(under base: String) throws -> String {

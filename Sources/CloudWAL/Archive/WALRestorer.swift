@@ -5,7 +5,8 @@ import Logging
 ///
 /// `%p` is only ever complete: bytes go to a temporary file beside it, are verified (codec
 /// checks, recorded SHA-256, segment size, the first page header against the requested name and
-/// against the data directory's cluster), fsynced, and renamed into place. With a spool, a
+/// against the data directory's cluster), and renamed into place; not fsynced, as `cp` does not:
+/// PostgreSQL fsyncs the segments it keeps (see `download`). With a spool, a
 /// segment the background prefetcher (`SpoolPrefetcher`) already holds is moved to `%p`; a
 /// spooled file passes the same header checks before it is handed over. A call never waits for
 /// segments other than its own: it records what it was asked for (`SpoolRequest`), and the
@@ -209,9 +210,14 @@ public struct WALRestorer: Sendable {
         return try? handle.size()
     }
 
-    /// Streams `located` into `destination` through a verified, fsynced temporary file.
+    /// Streams `located` into `destination` through a verified temporary file, renamed into place
+    /// only once complete. `durable` adds fsyncs of the file and its directory; restore_command's
+    /// `%p` does not need them (PostgreSQL fsyncs what it keeps, and asks again for what a crash
+    /// lost), and on a machine busy with replay each fsync waits for the journal's other dirty
+    /// pages: ~200 ms a segment measured in bench/storm.sh's replay.
     func download(
-        _ located: Located, as walName: String, to destination: String, expectSegment: Bool, cluster: UInt64?
+        _ located: Located, as walName: String, to destination: String, expectSegment: Bool, cluster: UInt64?,
+        durable: Bool = false
     ) async throws -> WALObjectReader.Result {
         let temporary = FileSystemOps.temporarySibling(of: destination)
         let handle: FileHandle
@@ -228,10 +234,10 @@ public struct WALRestorer: Sendable {
             let verdict = WALHeaderCheck.check(firstBytes: result.firstBytes, name: located.stored, fileSize: result.size)
             try judge(verdict, as: walName, source: located.key, cluster: cluster)
             try checkRecordedIdentity(result.metadata, against: verdict, key: located.key)
-            try handle.sync()
+            if durable { try handle.sync() }
             try handle.close()
             try FileSystemOps.rename(temporary, to: destination)
-            try FileSystemOps.syncDirectory(FileSystemOps.directory(of: destination))
+            if durable { try FileSystemOps.syncDirectory(FileSystemOps.directory(of: destination)) }
             return result
         } catch let error as SystemError {
             throw WALError(.destinationFailed, "Cannot write \(destination): \(error.reason)")

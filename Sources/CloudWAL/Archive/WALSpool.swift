@@ -7,8 +7,9 @@ import Glibc
 /// Two lessons from barman-cloud's shared `/var/tmp/walrestore` are built in: files sit in a
 /// subfolder named after the archive they came from, so another cluster's segment of the same
 /// name is never handed over; and a spooled file is complete and verified before it appears
-/// under its name (temp file, checksum, fsync, rename), so a crash mid-download leaves nothing
-/// that could be served.
+/// under its name (temp file, checksum, rename), so a killed download leaves nothing that could
+/// be served. Spooled files are not fsynced; `SpoolBootMark` keeps a crash of the machine from
+/// serving a torn one.
 public struct WALSpool: Sendable {
     public let directory: String
     /// How many segments are kept ready: the requested one plus `parallel - 1` after it.
@@ -43,6 +44,12 @@ public struct WALSpool: Sendable {
     func take(_ wal: WALFileName, to destination: String, accept: (WALHeaderCheck.Verdict) -> Bool) throws -> Bool {
         let source = path(for: wal.name)
         guard FileSystemOps.exists(source) else { return false }
+        guard segmentsAreFromThisBoot() else {
+            // Written before the machine last went down, unsynced: possibly torn. The next
+            // prefetcher would remove them too; removing them now keeps the window honest.
+            discardSpooledSegments()
+            return false
+        }
         let handle: FileHandle
         do {
             handle = try FileHandle.openForReading(source)
@@ -64,7 +71,9 @@ public struct WALSpool: Sendable {
             // half-durably. ENOENT: it was removed since it was checked.
             return false
         }
-        try FileSystemOps.syncDirectory(FileSystemOps.directory(of: destination))
+        // No fsync: `destination` is PostgreSQL's `%p`, and PostgreSQL itself fsyncs the file and
+        // pg_wal when it keeps a restored segment (`KeepFileRestoredFromArchive`, `durable_rename`);
+        // one it loses in a crash it asks for again.
         return true
     }
 

@@ -129,7 +129,7 @@ public struct SidecarRoutes: Sendable {
                 return await refuse(.walFetch, SidecarFailure(error))
             }
         }
-        // Always restored into the private spool first (verified, fsynced); then either sent
+        // Always restored into the private spool first (complete and verified); then either sent
         // or put into the WAL directory through its descriptor.
         let spooled = FileSystemOps.temporarySibling(of: settings.spoolDirectory + "/" + wal.name)
         await activity.begin(.walFetch, wal.name)

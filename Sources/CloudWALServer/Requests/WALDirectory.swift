@@ -18,7 +18,7 @@ import Darwin
 /// --waldir`) is a symlink by design; that path comes from the operator, never from a request.
 ///
 /// What is at the name decides what happens:
-/// - nothing: the file is created (atomically: temporary file, fsync, `linkat`, which fails
+/// - nothing: the file is created (atomically: temporary file, `linkat`, which fails
 ///   rather than replace anything that appeared in the meantime);
 /// - a regular file named `RECOVERYXLOG`/`RECOVERYHISTORY` (a previous restore's): replaced
 ///   atomically with `renameat`;
@@ -68,8 +68,11 @@ final class WALDirectory {
         }
     }
 
-    /// Copies the verified file at `source` (the private spool) to `name`, durably: the answer
-    /// 200 follows only once the file and the directory entry are on disk.
+    /// Copies the verified file at `source` (the private spool) to `name`; the answer 200 follows
+    /// once it is complete under its name. Not fsynced, as `cp` in restore_command is not:
+    /// PostgreSQL fsyncs the file and pg_wal when it keeps a restored segment
+    /// (`KeepFileRestoredFromArchive`), and asks again for one a crash lost; an fsync of ours on a
+    /// machine busy replaying waits for the journal's other dirty pages (docs/design/durability.md).
     func install(from source: String, as name: String) throws(SidecarFailure) {
         try checkWritable(name)
         // The library's one temporary-file pattern, so a later run's sweep can tell an abandoned one.
@@ -83,7 +86,6 @@ final class WALDirectory {
         do {
             defer { close(output) }
             try copy(from: source, to: output, name: name)
-            guard fsync(output) == 0 else { throw failure("fsync \(name)") }
         }
         // Re-checked right before: what appeared since the first check is refused too.
         try checkWritable(name)
@@ -102,7 +104,6 @@ final class WALDirectory {
             unlinkat(descriptor, temporary, 0)
         }
         placed = true
-        guard fsync(descriptor) == 0 else { throw failure("fsync the WAL directory after writing \(name)") }
     }
 
     private func copy(from source: String, to output: Int32, name: String) throws(SidecarFailure) {
