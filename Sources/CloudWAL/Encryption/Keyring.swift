@@ -66,8 +66,8 @@ public struct Keyring: Sendable, CustomStringConvertible {
         }
         var sawVersion = false
         var keys: [Key] = []
-        for (number, rawLine) in string.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        // `isNewline`: "\r\n" is one Character in Swift, so splitting on "\n" alone would miss it.
+        for (number, line) in string.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.isEmpty || line.first == "#" { continue }
             if !sawVersion {
