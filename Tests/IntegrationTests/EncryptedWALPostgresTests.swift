@@ -100,6 +100,59 @@ struct EncryptedWALPostgresTests {
         }
     }
 
+    /// `cloud-wal restore --encryption-keyring`: a base backup (not encrypted yet) restored to a
+    /// point in time, its WAL coming encrypted through the restore_command that restore wrote.
+    @Test func pointInTimeRestoreReplaysEncryptedWAL() async throws {
+        let binary = try TestBinary.prepare()
+        defer { binary.cleanup() }
+        let target = try BackupTarget.file()
+        defer { target.cleanup() }
+        let keys = try TempDirectory.make(prefix: "cloudwal-keys")
+        defer { keys.remove() }
+        let keyring = keys.path + "/keyring"
+        try await Self.addKey(binary, keyring, name: "pitr", in: keys.path)
+        let primary = try await PostgresCluster.start(settings: [
+            "archive_mode": "on",
+            "archive_command": "\(binary.archiveCommand) --lz4 --encryption-keyring \(keyring) \(target.url) \(Self.server) %p",
+        ])
+        try await withCleanup(of: primary) { primary in
+            try await primary.pgbenchInit(scale: 1)
+            try await primary.psql("create table marks (n int primary key)")
+            // Archived (as the server's user) before the backup, which runs as the test's user and
+            // would otherwise create the archive's folders first.
+            try await primary.waitForArchiver(upTo: try await primary.switchWAL(), timeout: .seconds(60))
+            let backup = try await binary.run(
+                ["backup", "--immediate-checkpoint", "--zstd"] + (await primary.connectionArguments)
+                    + [target.url, Self.server],
+                timeout: .seconds(90))
+            try #require(backup.status == 0, "backup: \(backup.stderr)\n\(primary.logTail())")
+            for n in 1...20 { try await primary.psql("insert into marks values (\(n))") }
+            try await Task.sleep(for: .milliseconds(300))
+            let targetTime = try await primary.psql("select clock_timestamp()")
+            try await Task.sleep(for: .milliseconds(300))
+            for n in 21...40 { try await primary.psql("insert into marks values (\(n))") }
+            let last = try await primary.switchWAL()
+            let stats = try await primary.waitForArchiver(upTo: last, timeout: .seconds(60))
+            #expect(stats.failedCount == 0)
+
+            let restoreRoot = try TempDirectory.make(prefix: "cloudwal-pitr", ownedByServer: false)
+            defer { restoreRoot.remove() }
+            let dataDir = restoreRoot.path + "/data"
+            let restored = try await binary.run(
+                ["restore", "--encryption-keyring", keyring, target.url, Self.server, "auto", dataDir,
+                 "--recovery-target-time", targetTime, "--recovery-target-action", "promote"],
+                timeout: .seconds(180))
+            try #require(restored.status == 0, "restore: \(restored.stderr)")
+            let autoConf = (try? String(contentsOfFile: dataDir + "/postgresql.auto.conf", encoding: .utf8)) ?? ""
+            #expect(autoConf.contains("--encryption-keyring \(keyring)"), "\(autoConf)")
+            let replica = try await PostgresCluster.startRestored(directory: dataDir, promote: true)
+            try await withCleanup(of: replica) { replica in
+                let marks = try await replica.psql("select count(*), max(n) from marks")
+                #expect(marks == "20|20", "rows committed before the target, and none after")
+            }
+        }
+    }
+
     // MARK: - Helpers
 
     /// `cloud-wal keyring add` as the server account, which must own the file.
