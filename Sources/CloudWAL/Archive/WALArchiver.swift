@@ -14,15 +14,20 @@ public struct WALArchiver: Sendable {
         public var tags: [ObjectTag]
         /// Replace `tags` on `.history` files when not empty (barman-cloud's `--history-tag`).
         public var historyTags: [ObjectTag]
+        /// Client-side encryption (`--encryption-keyring`): objects are stored as `<name>.cwenc`,
+        /// compressed first, with no content digest, size or system identifier in their metadata.
+        /// The keys also read existing encrypted objects for the duplicate check.
+        public var encryption: (any ObjectKeyProvider)?
 
         public init(
             compression: Compression? = nil, compressionLevel: CompressionLevel = .medium,
-            tags: [ObjectTag] = [], historyTags: [ObjectTag] = []
+            tags: [ObjectTag] = [], historyTags: [ObjectTag] = [], encryption: (any ObjectKeyProvider)? = nil
         ) {
             self.compression = compression
             self.compressionLevel = compressionLevel
             self.tags = tags
             self.historyTags = historyTags
+            self.encryption = encryption
         }
     }
 
@@ -72,11 +77,14 @@ public struct WALArchiver: Sendable {
         guard let wal = WALFileName(fileName) else {
             throw WALError(.invalidInput, "\(walPath) is an invalid name for a WAL file")
         }
-        if configuration.compression == nil, let local = store as? any SinglePassFileStore {
+        if configuration.compression == nil, configuration.encryption == nil,
+            let local = store as? any SinglePassFileStore
+        {
             return try await archiveInOnePass(walPath, wal: wal, into: local)
         }
-        let content = try readAndEncode(walPath, wal: wal)
-        let key = layout.key(for: wal, compression: configuration.compression)
+        let encrypted = configuration.encryption != nil
+        let content = try await readAndEncode(walPath, wal: wal)
+        let key = layout.key(for: wal, compression: configuration.compression, encrypted: encrypted)
 
         func reported(_ outcome: Outcome) -> Archived {
             Archived(outcome: outcome, sha256: content.sha256, size: content.size)
@@ -87,9 +95,11 @@ public struct WALArchiver: Sendable {
         var metadata = Self.metadata(size: content.size, systemIdentifier: content.systemIdentifier)
         metadata[ObjectMetadataKey.sha256] = content.sha256
         // Uncompressed, the body is the content: its digest doubles as the upload's payload hash.
+        // Encrypted, nothing derived from the content is stored in the clear: the digest and size
+        // travel inside the stream.
         let options = PutOptions(
-            metadata: metadata, tags: tags(for: wal), createOnly: true,
-            bodySHA256: configuration.compression == nil ? content.sha256 : nil)
+            metadata: encrypted ? [:] : metadata, tags: tags(for: wal), createOnly: true,
+            bodySHA256: configuration.compression == nil && !encrypted ? content.sha256 : nil)
         let outcome: PutOutcome
         do {
             if let body = content.body {
@@ -122,7 +132,7 @@ public struct WALArchiver: Sendable {
     ) async throws -> Archived {
         let header = try readHeader(walPath, wal: wal)
         if let existing = try await findExisting(wal) {
-            let content = try readAndEncode(walPath, wal: wal)
+            let content = try await readAndEncode(walPath, wal: wal)
             let outcome = try await settleDuplicate(existing: existing, content: content, wal: wal)
             return Archived(outcome: outcome, sha256: content.sha256, size: content.size)
         }
@@ -194,7 +204,7 @@ public struct WALArchiver: Sendable {
     }
 
     private struct EncodedContent {
-        /// The compressed bytes; nil when uncompressed, where the file itself is the body.
+        /// The compressed (or encrypted) bytes; nil when neither, where the file itself is the body.
         var body: [UInt8]?
         var sha256: String
         var size: Int
@@ -205,8 +215,16 @@ public struct WALArchiver: Sendable {
     /// Reads the file once, hashing (and, with a compression, compressing) each chunk as it is
     /// read. Uncompressed, only the digest is kept: the upload reads the file again from the page
     /// cache rather than holding a whole segment in memory. A segment's first page header is
-    /// judged from the first chunk, before anything is compressed or sent.
-    private func readAndEncode(_ path: String, wal: WALFileName) throws -> EncodedContent {
+    /// judged from the first chunk, before anything is compressed or sent. With encryption the
+    /// (compressed) bytes are encrypted as they come, into the body, and the digest and size go
+    /// into the stream's last chunk.
+    private func readAndEncode(_ path: String, wal: WALFileName) async throws -> EncodedContent {
+        var sealed: [UInt8] = []
+        var encryptor: StreamEncryptor?
+        if let keys = configuration.encryption {
+            encryptor = try await EncryptingStream.start(
+                identity: LogicalIdentity.wal(server: layout.serverName, walName: wal.name), keys: keys, into: &sealed)
+        }
         do {
             let handle = try FileHandle.openForReading(path)
             let size = try checkedSize(handle, path: path, wal: wal)
@@ -215,7 +233,16 @@ public struct WALArchiver: Sendable {
             var compressed: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: Swift.min(Self.readChunkSize, Swift.max(size, 1)))
             let compressor = try configuration.compression?.makeCompressor(level: configuration.compressionLevel)
-            if compressor != nil { compressed.reserveCapacity(size / 2) }
+            if encryptor != nil {
+                sealed.reserveCapacity(StreamEncryptor.encryptedSize(
+                    plaintextSize: compressor == nil ? size : size / 2, headerSize: sealed.count))
+            } else if compressor != nil {
+                compressed.reserveCapacity(size / 2)
+            }
+            /// Compressed (or plain) bytes on their way into the encrypted body.
+            func seal(_ bytes: UnsafeRawBufferPointer) throws {
+                try encryptor?.update(bytes, into: &sealed)
+            }
             while true {
                 let count = try buffer.withUnsafeMutableBytes { try handle.readFully(into: $0) }
                 if count == 0 { break }
@@ -225,11 +252,24 @@ public struct WALArchiver: Sendable {
                 try buffer.withUnsafeBytes { raw in
                     let chunk = UnsafeRawBufferPointer(rebasing: raw[..<count])
                     digest.update(chunk)
-                    try compressor?.compress(chunk, into: &compressed)
+                    if encryptor == nil {
+                        try compressor?.compress(chunk, into: &compressed)
+                    } else if let compressor {
+                        compressed.removeAll(keepingCapacity: true)
+                        try compressor.compress(chunk, into: &compressed)
+                        try compressed.withUnsafeBytes { try seal($0) }
+                    } else {
+                        try seal(chunk)
+                    }
                 }
             }
-            try compressor?.finish(into: &compressed)
-            let body = compressor == nil ? nil : compressed
+            if encryptor == nil {
+                try compressor?.finish(into: &compressed)
+            } else if let compressor {
+                compressed.removeAll(keepingCapacity: true)
+                try compressor.finish(into: &compressed)
+                try compressed.withUnsafeBytes { try seal($0) }
+            }
             try handle.close()
             // The file must not change while PostgreSQL waits on us; a size change means it did.
             guard digest.byteCount == size else {
@@ -237,8 +277,17 @@ public struct WALArchiver: Sendable {
             }
             // An empty file never reached the check above; judge it too (a segment is refused).
             let systemIdentifier = try (verdict ?? judgeHeader([], path: path, wal: wal, size: size)).systemIdentifier
-            return EncodedContent(
-                body: body, sha256: digest.finalize(), size: size, systemIdentifier: systemIdentifier)
+            let sha256 = digest.finalize()
+            var body = compressor == nil ? nil : compressed
+            if var sealing = encryptor {
+                guard let trailer = ContentTrailer(sha256Hex: sha256, size: size) else {
+                    throw WALError(.sourceUnreadable, "\(path): cannot record its digest \(sha256)")
+                }
+                encryptor = nil
+                try sealing.finish(trailer: trailer, into: &sealed)
+                body = sealed
+            }
+            return EncodedContent(body: body, sha256: sha256, size: size, systemIdentifier: systemIdentifier)
         } catch let error as SystemError {
             throw WALError(.sourceUnreadable, "\(path): \(error.reason)")
         } catch let error as CompressionError {
@@ -283,7 +332,9 @@ public struct WALArchiver: Sendable {
     private func settleDuplicate(
         existing: (key: String, compression: Compression?), content: EncodedContent, wal: WALFileName
     ) async throws -> Outcome {
-        let reader = WALObjectReader(store: store)
+        let reader = WALObjectReader(
+            store: store,
+            decryption: configuration.encryption.map { WALDecryption(keys: $0, serverName: layout.serverName) })
         let stored = try await reader.read(
             existing.key, compression: existing.compression, expectSegment: false, sink: { _ in })
         guard stored.sha256 == content.sha256 else {

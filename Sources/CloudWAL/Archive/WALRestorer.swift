@@ -32,13 +32,16 @@ public struct WALRestorer: Sendable {
     /// A miss whose segment the prefetcher is fetching waits for it while its temporary file
     /// grows; after this long without a new byte the call downloads the segment itself.
     public let prefetchStallLimit: Duration
+    /// Keys for encrypted objects (`--encryption-keyring`); without them one is refused, naming its key.
+    public let keys: (any ObjectKeyProvider)?
     let logger: Logger
 
     public init(
         store: any ObjectStore, layout: ArchiveLayout, spool: WALSpool? = nil, dataDirectory: String? = ".",
         temporaryFileMaxAge: Int = TemporaryFileName.defaultMaxAge, prefetchStallLimit: Duration = .seconds(10),
-        logger: Logger
+        keys: (any ObjectKeyProvider)? = nil, logger: Logger
     ) {
+        self.keys = keys
         self.store = store
         self.layout = layout
         self.spool = spool
@@ -228,7 +231,9 @@ public struct WALRestorer: Sendable {
         }
         defer { try? FileSystemOps.remove(temporary) }
         do {
-            let result = try await WALObjectReader(store: store).read(
+            let reader = WALObjectReader(
+                store: store, decryption: keys.map { WALDecryption(keys: $0, serverName: layout.serverName) })
+            let result = try await reader.read(
                 located.key, compression: located.compression, expectSegment: expectSegment,
                 sink: { try handle.write($0) })
             let verdict = WALHeaderCheck.check(firstBytes: result.firstBytes, name: located.stored, fileSize: result.size)

@@ -66,6 +66,10 @@ extension OptionSpelling {
     public static let maxSinglePutSize = OptionSpelling("max-single-put-size")
     public static let kmsKeyName = OptionSpelling("kms-key-name")
 
+    // Client-side encryption (wal-archive, wal-restore, serve), apart from barman-cloud's
+    // server-side `-e/--encryption`.
+    public static let encryptionKeyring = OptionSpelling("encryption-keyring")
+
     // Base backups.
     public static let jobs = OptionSpelling("jobs", short: "J")
     public static let maxArchiveSize = OptionSpelling("max-archive-size", short: "S")

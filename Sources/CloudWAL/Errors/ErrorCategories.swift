@@ -72,3 +72,16 @@ extension TimestampError: CategorizedError {
     /// top came from PostgreSQL's or a catalog's text.
     public var category: FailureCategory { .remoteFailure }
 }
+
+extension EncryptionErrorKind {
+    /// A key we do not hold is a credential we lack (`denied`: restore 4, never "not found");
+    /// a format from a newer cloud-wal is stored bytes we cannot read (`corrupt`).
+    public var category: FailureCategory {
+        switch self {
+        case .keyringInvalid: .input
+        case .keyUnavailable: .denied
+        case .corrupt, .unsupported: .corrupt
+        case .localIO: .localFailure
+        }
+    }
+}

@@ -22,6 +22,9 @@ public struct RestoreArguments: Sendable {
     public var recoveryTargetAction: RecoveryTargetAction?
     /// `--recovery-conf`: write recovery settings even without a target.
     public var writeRecoveryConfig = false
+    /// `--encryption-keyring`: the keyring the written `restore_command` passes to `wal-restore`,
+    /// for WAL archived with encryption. Only its path: PostgreSQL's user reads it at recovery.
+    public var encryptionKeyring: String?
 
     public init(sourceURL: String, serverName: String, backupID: String, recoveryDirectory: String, cloud: CloudOptions) {
         self.sourceURL = sourceURL
@@ -75,7 +78,9 @@ extension RestoreRequest {
         if recoveryTarget != nil || arguments.writeRecoveryConfig {
             config = RecoveryConfig(
                 restoreCommandPrefix: [try FileSystemOps.runningExecutablePath(), "wal-restore"]
-                    + arguments.cloud.reachingArguments + [arguments.sourceURL, arguments.serverName],
+                    + arguments.cloud.reachingArguments
+                    + (arguments.encryptionKeyring.map { [OptionSpelling.encryptionKeyring.flag, $0] } ?? [])
+                    + [arguments.sourceURL, arguments.serverName],
                 target: recoveryTarget, timeline: timeline,
                 action: recoveryTarget == nil ? nil : (arguments.recoveryTargetAction ?? .pause))
             // Fail now, not after the download, if a value cannot be written.

@@ -58,6 +58,7 @@ public enum SidecarEnvironment {
         .init(.maxConcurrency, .value),
         .init(.maxSinglePutSize, .value),
         .init(.kmsKeyName, .value),
+        .init(.encryptionKeyring, .value),
         .init(.cloudProvider, .value),
         .init(.endpointURL, .value),
         .init(.awsProfile, .value),

@@ -3,7 +3,7 @@ import CloudWAL
 import Logging
 
 /// Everything `wal-archive` can be told about how and where to archive: the shared cloud
-/// options plus compression, tags and encryption. `cloud-wal serve` takes the same group, so the
+/// options plus compression, tags, the store's encryption and our own (`--encryption-keyring`). `cloud-wal serve` takes the same group, so the
 /// sidecar archives exactly as the CLI would with the same options.
 struct ArchiveOptions: ParsableArguments {
     @OptionGroup var common: CommonOptions
@@ -19,6 +19,8 @@ struct ArchiveOptions: ParsableArguments {
 
     @OptionGroup var writing: StorageWriteOptions
 
+    @OptionGroup var encryption: EncryptionOptions
+
     /// Everything the command line decides, checked before any file or network is touched.
     func plan(destinationURL: String, serverName: String, logger: Logger) throws
         -> (archive: OpenedArchive, archiver: WALArchiver.Configuration)
@@ -30,6 +32,7 @@ struct ArchiveOptions: ParsableArguments {
             throw WALError(.invalidInput, "--history-tag and --history-tags cannot be used together")
         }
         configuration.historyTags = try historyTag.map(TagParser.parsePair) + historyTags.map(TagParser.parseCSV)
+        configuration.encryption = try encryption.keyring()
 
         var cloud = common.cloudOptions(logger: logger)
         try writing.apply(to: &cloud)

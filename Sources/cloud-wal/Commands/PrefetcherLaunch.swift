@@ -19,7 +19,8 @@ enum PrefetcherLaunch {
 
     /// The child's argv after the executable: the hidden subcommand and the call's options.
     static func arguments(
-        common: CommonOptions, parallel: Int, spoolDirectory: String, sourceURL: String, serverName: String
+        common: CommonOptions, parallel: Int, spoolDirectory: String, sourceURL: String, serverName: String,
+        keyringPath: String? = nil
     ) -> [String]? {
         guard StorageURL.redacted(sourceURL) == sourceURL,
             common.endpointURL.map({ StorageURL.redacted($0) == $0 }) ?? true
@@ -31,6 +32,8 @@ enum PrefetcherLaunch {
         arguments += ["--read-timeout", String(common.readTimeout)]
         if let style = common.addressingStyle { arguments += ["--addressing-style", style.rawValue] }
         if let credential = common.azureCredential { arguments += ["--azure-credential", credential.rawValue] }
+        // The keyring's path, never its keys: the prefetcher reads and checks the file itself.
+        if let keyringPath { arguments += [OptionSpelling.encryptionKeyring.flag, keyringPath] }
         arguments += ["-p", String(parallel), "--spool-dir", spoolDirectory, "--", sourceURL, serverName]
         return arguments
     }

@@ -62,6 +62,15 @@ struct RestoreCommand: CloudCommand {
     @Option(name: .customLong("recovery-target-action"), help: "pause (default), promote or shutdown when the target is reached.")
     var recoveryTargetAction: RecoveryTargetAction?
 
+    // Not EncryptionOptions: this keyring is read by PostgreSQL's user during recovery, not by
+    // this command (which may run as another user), so it is passed on, not loaded here.
+    @Option(
+        name: .spelled(.encryptionKeyring),
+        help: ArgumentHelp(
+            "The keyring the written restore_command passes to wal-restore, for WAL archived with --encryption-keyring (base backups are not encrypted yet).",
+            valueName: "path"))
+    var encryptionKeyring: String?
+
     @Flag(
         name: [.customLong("recovery-conf"), .customLong("write-recovery-conf")],
         help: "Write recovery.signal and restore_command even without a target (recover to the end of the archive).")
@@ -93,6 +102,7 @@ struct RestoreCommand: CloudCommand {
         arguments.recoveryTargetName = recoveryTargetName
         arguments.recoveryTargetAction = recoveryTargetAction
         arguments.writeRecoveryConfig = recoveryConf
+        arguments.encryptionKeyring = encryptionKeyring.map(WALRestoreCommand.absolute)
         return arguments
     }
 }

@@ -82,7 +82,8 @@ struct ServeCommand: CloudCommand {
             store: plan.archive.store, layout: plan.archive.layout, configuration: plan.archiver, logger: logger)
         // Restored WAL must come from the cluster whose PGDATA this sidecar serves.
         let restorer = WALRestorer(
-            store: plan.archive.store, layout: plan.archive.layout, dataDirectory: settings.dataDirectory, logger: logger)
+            store: plan.archive.store, layout: plan.archive.layout, dataDirectory: settings.dataDirectory,
+            keys: plan.archiver.encryption, logger: logger)
         let operations = LibraryWALOperations(archiver: archiver, restorer: restorer, walDirectory: settings.walDirectory)
         // Base backups of PGDATA as mounted here, over a PostgreSQL session configured the libpq
         // way (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE), compressed like the WAL.
@@ -106,8 +107,14 @@ struct ServeCommand: CloudCommand {
                     archiveIdentity: "\(destination.url) \(destination.serverName)"),
                 logger: logger)
             : nil
+        // Base backups are not encrypted yet: with a keyring, /backups is off rather than storing
+        // the database in the clear next to encrypted WAL.
+        if plan.archiver.encryption != nil {
+            logger.warning("Base backups through /backups are off: client-side encryption covers WAL only so far")
+        }
         let routes = SidecarRoutes(
-            settings: settings, operations: operations, backupRunner: runner, lookAhead: lookAhead, logger: logger)
+            settings: settings, operations: operations,
+            backupRunner: plan.archiver.encryption == nil ? runner : nil, lookAhead: lookAhead, logger: logger)
         logger.info("archiving to \(destination.url) as server \(destination.serverName)")
         try await SidecarServer(routes: routes, logger: logger).run()
     }

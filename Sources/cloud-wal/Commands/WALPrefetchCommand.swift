@@ -17,6 +17,8 @@ struct WALPrefetchCommand: CloudCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var encryption: EncryptionOptions
+
     @Argument(help: "URL of the archive.")
     var sourceURL: String
 
@@ -44,7 +46,7 @@ struct WALPrefetchCommand: CloudCommand {
         let spool = WALSpool(baseDirectory: spoolDir, archiveIdentity: "\(sourceURL) \(serverName)", parallel: parallel)
         let restorer = WALRestorer(
             store: archive.store, layout: archive.layout, spool: spool,
-            prefetchStallLimit: .seconds(common.readTimeout), logger: logger)
+            prefetchStallLimit: .seconds(common.readTimeout), keys: try encryption.keyring(), logger: logger)
         guard let prefetcher = SpoolPrefetcher(restorer: restorer, idleLimit: .seconds(idleSeconds)) else { return }
         _ = await prefetcher.run()
     }

@@ -21,6 +21,8 @@ struct WALRestoreCommand: CloudCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var encryption: EncryptionOptions
+
     var overallDeadline: Duration? { common.overallDeadline(byDefault: true) }
 
     @Argument(help: "URL of the archive.")
@@ -59,6 +61,7 @@ struct WALRestoreCommand: CloudCommand {
         }
         let archive = try common.openArchive(
             url: sourceURL, serverName: serverName, cloud: common.cloudOptions(logger: logger))
+        let keyring = try encryption.keyring()
         if try await common.runConnectivityTestIfRequested(archive, logger: logger) { return }
         guard let walName, let walDest else {
             throw WALError(.invalidInput, "the following arguments are required: WAL_NAME, WAL_DEST")
@@ -77,7 +80,7 @@ struct WALRestoreCommand: CloudCommand {
         }
         let restorer = WALRestorer(
             store: archive.store, layout: archive.layout, spool: spool,
-            prefetchStallLimit: .seconds(max(1, common.readTimeout)), logger: logger)
+            prefetchStallLimit: .seconds(max(1, common.readTimeout)), keys: keyring, logger: logger)
         do {
             _ = try await restorer.restore(walName: walName, to: walDest, allowPartial: !noPartial)
         } catch let error as WALError where error.kind == .notFound {
@@ -90,7 +93,7 @@ struct WALRestoreCommand: CloudCommand {
         if let spool, restorer.prefetcherWanted(after: walName) {
             if let arguments = PrefetcherLaunch.arguments(
                 common: common, parallel: parallel, spoolDirectory: spoolBase, sourceURL: sourceURL,
-                serverName: serverName)
+                serverName: serverName, keyringPath: encryption.encryptionKeyring.map(Self.absolute))
             {
                 PrefetcherLaunch.start(arguments, logger: logger)
             } else {
