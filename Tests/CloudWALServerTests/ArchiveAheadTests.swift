@@ -68,7 +68,7 @@ struct ArchiveAheadTests {
 
         /// The sidecar as `serve` runs it with archiving ahead: its watcher started.
         func startSidecar(concurrency: Int) throws -> RunningSidecar {
-            let routes = routes(concurrency: concurrency)
+            let routes = self.routes(concurrency: concurrency)
             let ahead = try #require(routes.ahead)
             return RunningSidecar(
                 routes: routes, ahead: ahead, app: Application(router: routes.router(), logger: ArchiveAheadTests.logger),
@@ -116,10 +116,11 @@ struct ArchiveAheadTests {
     static func joinHeldUpload(
         _ fx: Fixture, _ sidecar: RunningSidecar, whileHeld: () async throws -> Void = {}
     ) async throws -> (HTTPResponse.Status, String) {
-        #expect(try await walPush(sidecar.app, 1).0 == .ok)
+        let app = sidecar.app
+        #expect(try await walPush(app, 1).0 == .ok)
         try await eventually("held upload") { await fx.store.gate.waiting == 1 }
         try await whileHeld()
-        async let pushed = walPush(sidecar.app, 2)
+        async let pushed = walPush(app, 2)
         try await eventually("joined") { await sidecar.routes.pushes.joins == 1 }
         await fx.store.gate.release()
         return try await pushed

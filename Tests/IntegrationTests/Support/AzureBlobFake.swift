@@ -67,7 +67,7 @@ actor AzureBlobFake: SuiteServer {
             name: "the Azure fake", directoryPrefix: "cloudwal-azure", logName: "fake.log",
             environment: ProcessInfo.processInfo.environment, pollInterval: .milliseconds(50)
         ) { _, ports in
-            [python, script, "--port", String(ports[0]), "--account", "cloudwaltest", "--key", key,
+            [python, Self.script, "--port", String(ports[0]), "--account", "cloudwaltest", "--key", key,
              "--page-size", String(pageSize)]
         }
         return try await ServerProcess.launch(

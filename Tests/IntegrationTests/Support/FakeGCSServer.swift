@@ -64,7 +64,7 @@ actor FakeGCSServer: SuiteServer {
                     "-external-url", "http://127.0.0.1:\(port)", "-public-host", "127.0.0.1:\(port)", "-log-level", "warn"]
         }
         return try await ServerProcess.launch(
-            recipe, readyTimeout: readyTimeout, wrap: FakeGCSServer.init(process:),
+            recipe, readyTimeout: readyTimeout, wrap: { FakeGCSServer(process: $0) },
             isReady: { (try? await $0.raw("GET", "/storage/v1/b?project=test"))?.status == 200 })
     }
 

@@ -80,7 +80,7 @@ actor FaultProxy: ProcessBackedServer {
             name: "the fault proxy", directoryPrefix: "cloudwal-fproxy", logName: "proxy.log",
             environment: ["PATH": "/usr/bin:/bin"], pollInterval: .milliseconds(50)
         ) { directory, ports in
-            ["/usr/bin/python3", script, "--port", String(ports[0]), "--upstream", "127.0.0.1:\(upstreamPort)",
+            ["/usr/bin/python3", Self.script, "--port", String(ports[0]), "--upstream", "127.0.0.1:\(upstreamPort)",
              "--log", directory + "/events.jsonl"]
         }
         return try await ServerProcess.launch(

@@ -129,8 +129,8 @@ actor MotoServer: SuiteServer {
         ) { _, ports in [motoServer, "-H", "127.0.0.1", "-p", String(ports[0])] }
         let provisional = try await ServerProcess.launch(
             recipe, readyTimeout: readyTimeout,
-            wrap: { MotoServer(process: $0, credentials: defaultCredentials, authMode: auth) },
-            isReady: { canConnect(port: $0.port) })
+            wrap: { MotoServer(process: $0, credentials: Self.defaultCredentials, authMode: auth) },
+            isReady: { Self.canConnect(port: $0.port) })
         guard auth else { return provisional }
         do {
             // Same process, real credentials from now on.
