@@ -66,6 +66,15 @@ struct ArchiveAheadTests {
                 logger: ArchiveAheadTests.logger)
         }
 
+        /// The sidecar as `serve` runs it with archiving ahead: its watcher started.
+        func startSidecar(concurrency: Int) throws -> RunningSidecar {
+            let routes = self.routes(concurrency: concurrency)
+            let ahead = try #require(routes.ahead)
+            return RunningSidecar(
+                routes: routes, ahead: ahead, app: Application(router: routes.router(), logger: ArchiveAheadTests.logger),
+                watcher: Task { await ahead.run() })
+        }
+
         /// Object keys under the server's wals/ folder.
         func stored() async throws -> [String] {
             try await store.base.list(prefix: layout.walsPrefix, delimiter: nil).objects.map(\.key).sorted()
@@ -85,6 +94,36 @@ struct ArchiveAheadTests {
             }
             return snapshot
         }
+    }
+
+    /// Routes that archive ahead, their watcher running, and the app requests go to.
+    struct RunningSidecar {
+        let routes: SidecarRoutes
+        let ahead: ArchiveAhead
+        let app: Application<RouterResponder<BasicRequestContext>>
+        let watcher: Task<Void, Never>
+
+        /// Ends the watcher and waits for it.
+        func stop() async {
+            watcher.cancel()
+            await watcher.value
+        }
+    }
+
+    /// Pushes segment 1, waits until the watcher's upload of segment 2 is held at the store's
+    /// door (then runs `whileHeld`), pushes segment 2 and releases the upload once that push
+    /// joined it: the push's answer.
+    static func joinHeldUpload(
+        _ fx: Fixture, _ sidecar: RunningSidecar, whileHeld: () async throws -> Void = {}
+    ) async throws -> (HTTPResponse.Status, String) {
+        let app = sidecar.app
+        #expect(try await walPush(app, 1).0 == .ok)
+        try await eventually("held upload") { await fx.store.gate.waiting == 1 }
+        try await whileHeld()
+        async let pushed = walPush(app, 2)
+        try await eventually("joined") { await sidecar.routes.pushes.joins == 1 }
+        await fx.store.gate.release()
+        return try await pushed
     }
 
     /// Polls `condition` until it holds; a generous bound, only so a broken build cannot hang.
@@ -114,17 +153,14 @@ struct ArchiveAheadTests {
         defer { fx.remove() }
         let contents = try (1...5).map { try fx.segment($0) }
         let statusBefore = try fx.statusSnapshot()
-        let routes = fx.routes(concurrency: 3)
-        let ahead = try #require(routes.ahead)
-        let app = Application(router: routes.router(), logger: Self.logger)
-        let watcher = Task { await ahead.run() }
+        let sidecar = try fx.startSidecar(concurrency: 3)
         // Until PostgreSQL archives through this sidecar, nothing is pushed (a sidecar that only
         // restores must not ship its cluster's WAL into the archive it restores from).
         try await Task.sleep(for: .milliseconds(300))
         #expect(await fx.store.gate.puts.isEmpty)
-        #expect(try await Self.get(app, "/status").contains("\"active\":false"))
+        #expect(try await Self.get(sidecar.app, "/status").contains("\"active\":false"))
 
-        let (status, text) = try await Self.walPush(app, 1)
+        let (status, text) = try await Self.walPush(sidecar.app, 1)
         #expect(status == .ok)
         #expect(text.hasPrefix("archived \(Self.name(1)) as pg1/wals/"), "\(text)")
         try await Self.eventually("records") { fx.state.recordedSegments().count == 4 }
@@ -134,15 +170,15 @@ struct ArchiveAheadTests {
         let puts = await fx.store.gate.puts.count
         #expect(puts == 5)
         for number in 2...5 {
-            let (status, text) = try await Self.walPush(app, number)
+            let (status, text) = try await Self.walPush(sidecar.app, number)
             #expect(status == .ok)
             #expect(text.contains("was archived ahead as pg1/wals/"), "\(text)")
         }
-        let json = try await Self.get(app, "/status")
+        let json = try await Self.get(sidecar.app, "/status")
         #expect(json.contains("\"archive_ahead\":{\"concurrency\":3,\"active\":true,"), "\(json)")
         #expect(json.contains("\"pushed\":4,"), "\(json)")
         #expect(json.contains("\"answered_from_record\":4,"), "\(json)")
-        let metrics = try await Self.get(app, "/metrics")
+        let metrics = try await Self.get(sidecar.app, "/metrics")
         #expect(metrics.contains("cloud_wal_archive_ahead_pushes_total{result=\"stored\"} 4\n"))
         #expect(metrics.contains("cloud_wal_archive_ahead_answered_total{how=\"record\"} 4\n"))
         // Answered without a single store request, records consumed, content byte-identical.
@@ -153,8 +189,7 @@ struct ArchiveAheadTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(await fx.store.gate.puts.count == puts)
         #expect(try fx.statusSnapshot() == statusBefore)
-        watcher.cancel()
-        await watcher.value
+        await sidecar.stop()
     }
 
     @Test func aPushArrivingWhileItsSegmentIsInFlightJoinsIt() async throws {
@@ -163,28 +198,18 @@ struct ArchiveAheadTests {
         try fx.segment(1)
         let content = try fx.segment(2)
         await fx.store.gate.hold(containing: Self.name(2))
-        let routes = fx.routes(concurrency: 2)
-        let ahead = try #require(routes.ahead)
-        let app = Application(router: routes.router(), logger: Self.logger)
-        let watcher = Task { await ahead.run() }
-        #expect(try await Self.walPush(app, 1).0 == .ok)
-        // The watcher's upload of segment 2 is at the store's door, held.
-        try await Self.eventually("held upload") { await fx.store.gate.waiting == 1 }
-        #expect(await ahead.inFlight == [Self.name(2)])
-
-        async let pushed = Self.walPush(app, 2)
-        try await Self.eventually("joined") { await routes.pushes.joins == 1 }
-        await fx.store.gate.release()
-        let (status, text) = try await pushed
+        let sidecar = try fx.startSidecar(concurrency: 2)
+        let (status, text) = try await Self.joinHeldUpload(fx, sidecar) {
+            #expect(await sidecar.ahead.inFlight == [Self.name(2)])
+        }
         #expect(status == .ok)
         #expect(text.hasPrefix("archived \(Self.name(2)) as pg1/wals/"), "\(text)")
-        #expect(try await Self.get(app, "/status").contains("\"joined\":1,"))
+        #expect(try await Self.get(sidecar.app, "/status").contains("\"joined\":1,"))
         // One upload for both; the joined request spent the record.
         #expect(await fx.store.gate.puts.filter { $0.hasSuffix(Self.name(2)) }.count == 1)
         #expect(fx.storedBytes(2) == Data(content))
         #expect(fx.state.recordedSegments().isEmpty)
-        watcher.cancel()
-        await watcher.value
+        await sidecar.stop()
     }
 
     @Test func aFailedPushAheadThatWasJoinedIsArchivedByTheRequest() async throws {
@@ -194,28 +219,18 @@ struct ArchiveAheadTests {
         let content = try fx.segment(2)
         await fx.store.gate.hold(containing: Self.name(2))
         await fx.store.gate.failNextPut(containing: Self.name(2))
-        let routes = fx.routes(concurrency: 1)
-        let ahead = try #require(routes.ahead)
-        let app = Application(router: routes.router(), logger: Self.logger)
-        let watcher = Task { await ahead.run() }
-        #expect(try await Self.walPush(app, 1).0 == .ok)
-        try await Self.eventually("held upload") { await fx.store.gate.waiting == 1 }
-
-        async let pushed = Self.walPush(app, 2)
-        try await Self.eventually("joined") { await routes.pushes.joins == 1 }
-        await fx.store.gate.release()
+        let sidecar = try fx.startSidecar(concurrency: 1)
         // The push ahead fails; the request does not: it archives the segment itself.
-        let (status, text) = try await pushed
+        let (status, text) = try await Self.joinHeldUpload(fx, sidecar)
         #expect(status == .ok, "\(text)")
         #expect(text.hasPrefix("archived \(Self.name(2)) as pg1/wals/"), "\(text)")
-        let json = try await Self.get(app, "/status")
+        let json = try await Self.get(sidecar.app, "/status")
         #expect(json.contains("\"failed\":1,"), "\(json)")
         #expect(json.contains("\"last_failed\":null"), "no request failed: \(json)")
         #expect(await fx.store.gate.puts.filter { $0.hasSuffix(Self.name(2)) }.count == 2)
         #expect(fx.storedBytes(2) == Data(content))
         #expect(fx.state.recordedSegments().isEmpty, "a failure ahead leaves no record")
-        watcher.cancel()
-        await watcher.value
+        await sidecar.stop()
     }
 
     @Test func aRecordForOtherContentIsIgnoredAndTheSegmentArchivedNormally() async throws {
@@ -252,20 +267,17 @@ struct ArchiveAheadTests {
         let content = try fx.segment(2)
         try fx.segment(3)
         await fx.store.gate.hold(containing: Self.name(2))
-        let routes = fx.routes(concurrency: 1)
-        let ahead = try #require(routes.ahead)
-        let app = Application(router: routes.router(), logger: Self.logger)
-        let watcher = Task { await ahead.run() }
-        #expect(try await Self.walPush(app, 1).0 == .ok)
+        let sidecar = try fx.startSidecar(concurrency: 1)
+        #expect(try await Self.walPush(sidecar.app, 1).0 == .ok)
         try await Self.eventually("held upload") { await fx.store.gate.waiting == 1 }
-        watcher.cancel()
+        sidecar.watcher.cancel()
         await fx.store.gate.release()
-        await watcher.value
+        await sidecar.watcher.value
         // Segment 2 became durable, so it is recorded; segment 3 was never started.
         #expect(await fx.store.gate.puts == [1, 2].map { "pg1/wals/0000000100000000/\(Self.name($0))" })
         #expect(fx.storedBytes(2) == Data(content))
         #expect(fx.state.recordedSegments() == [Self.name(2)])
-        #expect(await ahead.inFlight.isEmpty)
+        #expect(await sidecar.ahead.inFlight.isEmpty)
     }
 
     @Test func withoutArchiveStatusTheWatcherWaitsForIt() async throws {
@@ -273,18 +285,14 @@ struct ArchiveAheadTests {
         defer { fx.remove() }
         try fx.segment(1)
         try FileManager.default.removeItem(atPath: fx.status)
-        let routes = fx.routes(concurrency: 2)
-        let ahead = try #require(routes.ahead)
-        let app = Application(router: routes.router(), logger: Self.logger)
-        let watcher = Task { await ahead.run() }
-        #expect(try await Self.walPush(app, 1).0 == .ok)
+        let sidecar = try fx.startSidecar(concurrency: 2)
+        #expect(try await Self.walPush(sidecar.app, 1).0 == .ok)
         try await Task.sleep(for: .milliseconds(300))
         // Created later: picked up by a later scan.
         try FileManager.default.createDirectory(atPath: fx.status, withIntermediateDirectories: false)
         try fx.segment(2)
         try await Self.eventually("record") { fx.state.recordedSegments() == [Self.name(2)] }
-        watcher.cancel()
-        await watcher.value
+        await sidecar.stop()
     }
 
     @Test func zeroTurnsArchivingAheadOff() throws {

@@ -9,16 +9,17 @@ import Testing
 struct BackupRestorerTests {
     static let server = "pg1"
 
-    struct Fixture {
-        let dir: TemporaryDirectory
-        let store: FileSystemStore
-        let layout: ArchiveLayout
+    struct Fixture: FileArchiveFixture {
+        let base: FileArchive
 
         init() throws {
-            dir = try TemporaryDirectory()
-            store = FileSystemStore(root: dir.path + "/store")
-            try FileManager.default.createDirectory(atPath: dir.path + "/store", withIntermediateDirectories: true)
-            layout = try ArchiveLayout(prefix: "pfx", serverName: BackupRestorerTests.server)
+            base = try FileArchive(storeFolder: "store", prefix: "pfx", serverName: BackupRestorerTests.server)
+        }
+
+        /// A fixture whose dir/tars holds the tars `script` writes.
+        init(tars script: String) throws {
+            try self.init()
+            try makeTars(script)
         }
 
         var restorer: BackupRestorer { BackupRestorer(store: store, layout: layout, logger: TestData.quietLogger) }
@@ -45,6 +46,12 @@ struct BackupRestorerTests {
             info.timeline = timeline
             info.tablespaces = tablespaces
             try await put(backupID, "backup.info", info.bytes)
+        }
+
+        /// A backup of one `data.tar`: its `backup.info` and the tar (by default dir/tars/data.tar as made).
+        func putBackup(_ backupID: String, status: BackupInfo.Status = .done, timeline: Int = 1, data: [UInt8]? = nil) async throws {
+            try await putInfo(backupID, status: status, timeline: timeline)
+            try await put(backupID, "data.tar", try data ?? tar("data.tar"))
         }
     }
 
@@ -76,9 +83,8 @@ struct BackupRestorerTests {
 
     @Test("Restores split, compressed parts and a tablespace; writes recovery settings")
     func fullRestore() async throws {
-        let fx = try Fixture()
+        let fx = try Fixture(tars: Self.dataScript)
         defer { fx.dir.remove() }
-        try fx.makeTars(Self.dataScript)
         let id = "20260101T120000"
         let location = fx.dir.path + "/tblspc-original"
         let relocated = fx.dir.path + "/tblspc-new"
@@ -125,9 +131,8 @@ struct BackupRestorerTests {
 
     @Test("A manifest mismatch fails the restore", arguments: ["sha", "size", "stored", "missing-part", "unlisted"])
     func manifestMismatch(kind: String) async throws {
-        let fx = try Fixture()
+        let fx = try Fixture(tars: Self.dataScript)
         defer { fx.dir.remove() }
-        try fx.makeTars(Self.dataScript)
         let id = "20260101T120000"
         try await fx.putInfo(id)
         let data = try fx.tar("data.tar")
@@ -152,9 +157,8 @@ struct BackupRestorerTests {
 
     @Test("A continuous tar stream cut into parts mid-member restores too")
     func continuousSplit() async throws {
-        let fx = try Fixture()
+        let fx = try Fixture(tars: Self.dataScript)
         defer { fx.dir.remove() }
-        try fx.makeTars(Self.dataScript)
         let id = "20260101T120000"
         try await fx.putInfo(id)
         let data = try fx.tar("data.tar")
@@ -167,15 +171,11 @@ struct BackupRestorerTests {
 
     @Test("Refusals: non-empty destination, unknown backup, FAILED backup, truncated tar")
     func refusals() async throws {
-        let fx = try Fixture()
+        let fx = try Fixture(tars: Self.dataScript)
         defer { fx.dir.remove() }
-        try fx.makeTars(Self.dataScript)
-        try await fx.putInfo("20260101T120000")
-        try await fx.put("20260101T120000", "data.tar", try fx.tar("data.tar"))
-        try await fx.putInfo("20260102T120000", status: .failed)
-        try await fx.put("20260102T120000", "data.tar", try fx.tar("data.tar"))
-        try await fx.putInfo("20260103T120000")
-        try await fx.put("20260103T120000", "data.tar", Array(try fx.tar("data.tar").prefix(3000)))
+        try await fx.putBackup("20260101T120000")
+        try await fx.putBackup("20260102T120000", status: .failed)
+        try await fx.putBackup("20260103T120000", data: Array(try fx.tar("data.tar").prefix(3000)))
 
         let full = fx.dir.path + "/full"
         try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
@@ -200,11 +200,9 @@ struct BackupRestorerTests {
 
     @Test("auto with --target-tli latest takes the newest timeline in the WAL archive")
     func autoLatestTimeline() async throws {
-        let fx = try Fixture()
+        let fx = try Fixture(tars: Self.dataScript)
         defer { fx.dir.remove() }
-        try fx.makeTars(Self.dataScript)
-        try await fx.putInfo("20260101T120000", timeline: 2)
-        try await fx.put("20260101T120000", "data.tar", try fx.tar("data.tar"))
+        try await fx.putBackup("20260101T120000", timeline: 2)
         try await fx.putInfo("20260102T120000", timeline: 1)
         for key in ["wals/00000002.history", "wals/0000000100000000/000000010000000000000003.gz"] {
             _ = try await fx.store.put(fx.layout.serverPrefix + "/" + key, body: [1], options: PutOptions())

@@ -74,7 +74,7 @@ struct GCSCredentialTests {
                 "type": "service_account", "client_email": Self.email, "private_key": GCSTestKey.privatePEM,
                 "token_uri": "http://127.0.0.1:9/token", "project_id": "p",
             ]), as: UTF8.self)
-        let transport = GCSScriptedTransport([GCSStoreTests.ok(#"{"access_token":"ya29.abc","expires_in":3599,"token_type":"Bearer"}"#)])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [GCSStoreTests.ok(#"{"access_token":"ya29.abc","expires_in":3599,"token_type":"Bearer"}"#)])
         let provider = try GCSCredentialChain.keyFile(keyFile, path: "key.json", transport: transport, now: { 1_700_000_000 })
         let token = try #require(try await provider.token())
         #expect(token == GCSAccessToken(value: "ya29.abc", expiration: 1_700_003_599))
@@ -89,7 +89,7 @@ struct GCSCredentialTests {
 
     @Test func authorizedUserRefreshesAndRefusalsStayOneSecretFreeLine() async throws {
         let keyFile = #"{"type":"authorized_user","client_id":"cid","client_secret":"csecret","refresh_token":"1//refresh-secret"}"#
-        let transport = GCSScriptedTransport([
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [
             GCSStoreTests.ok(#"{"access_token":"ya29.user","expires_in":"3600"}"#),
             GCSStoreTests.status(400, #"{"error":"invalid_grant","error_description":"Token has been expired or revoked."}"#),
         ])
@@ -107,14 +107,14 @@ struct GCSCredentialTests {
     @Test func unsupportedOrBrokenKeyFiles() {
         for text in [#"{"type":"external_account"}"#, "not json", #"{"type":"service_account","client_email":"x"}"#] {
             let error = #expect(throws: StorageError.self) {
-                _ = try GCSCredentialChain.keyFile(text, path: "k.json", transport: GCSScriptedTransport([]))
+                _ = try GCSCredentialChain.keyFile(text, path: "k.json", transport: ScriptedTransport(collectingStreamedBodies: true, []))
             }
             #expect(error?.kind == .accessDenied)
         }
     }
 
     @Test func metadataServerIsAskedWithTheFlavorHeader() async throws {
-        let transport = GCSScriptedTransport([GCSStoreTests.ok(#"{"access_token":"ya29.vm","expires_in":1800,"token_type":"Bearer"}"#)])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [GCSStoreTests.ok(#"{"access_token":"ya29.vm","expires_in":1800,"token_type":"Bearer"}"#)])
         let provider = GCEMetadataTokenProvider(host: "169.254.169.254", transport: transport, now: { 10 })
         #expect(try await provider.token() == GCSAccessToken(value: "ya29.vm", expiration: 1810))
         let request = try #require(await transport.requests.first)
@@ -123,7 +123,7 @@ struct GCSCredentialTests {
     }
 
     @Test func chainChoosesEmulatorThenKeyFileThenRefusesWithoutGCE() async throws {
-        let transport = GCSScriptedTransport([])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [])
         let anonymous = try GCSCredentialChain.standard(
             environment: Environment(["STORAGE_EMULATOR_HOST": "localhost:4443", "GOOGLE_APPLICATION_CREDENTIALS": "/nonexistent"]),
             transport: transport)

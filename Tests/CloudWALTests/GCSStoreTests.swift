@@ -2,33 +2,6 @@ import CloudWAL
 import Foundation
 import Testing
 
-/// A transport that answers from a script and records what it was sent (GCS tests' own copy).
-actor GCSScriptedTransport: HTTPTransport {
-    typealias Responder = @Sendable (HTTPRequest) throws -> HTTPResponse
-    private var responders: [Responder]
-    private(set) var requests: [HTTPRequest] = []
-
-    init(_ responders: [Responder]) {
-        self.responders = responders
-    }
-
-    nonisolated func send(_ request: HTTPRequest, timeout: Duration, maxResponseBytes: Int) async throws -> HTTPResponse {
-        var request = request
-        if let streamed = request.streamedBody {
-            request.body = try await streamed.collect()
-            request.streamedBody = nil
-        }
-        return try await answer(request)
-    }
-
-    private func answer(_ request: HTTPRequest) throws -> HTTPResponse {
-        requests.append(request)
-        guard !responders.isEmpty else { return HTTPResponse(status: 500) }
-        let responder = responders.count > 1 ? responders.removeFirst() : responders[0]
-        return try responder(request)
-    }
-}
-
 struct FixedGCSToken: GCSTokenProvider {
     func token() async throws -> GCSAccessToken? { GCSAccessToken(value: "ya29.test-token", expiration: nil) }
 }
@@ -42,7 +15,7 @@ struct GCSStoreTests {
     static let endpoint = "http://127.0.0.1:4443"
 
     static func store(
-        _ transport: GCSScriptedTransport, kmsKeyName: String? = nil, resumableThreshold: Int = 100 << 20,
+        _ transport: ScriptedTransport, kmsKeyName: String? = nil, resumableThreshold: Int = 100 << 20,
         chunkSize: Int = 256 << 10, credentials: any GCSTokenProvider = GCSAnonymousCredentials()
     ) -> GCSStore {
         GCSStore(
@@ -52,11 +25,11 @@ struct GCSStoreTests {
             transport: transport, credentials: credentials)
     }
 
-    static func ok(_ body: String = "{}", headers: [(name: String, value: String)] = []) -> GCSScriptedTransport.Responder {
+    static func ok(_ body: String = "{}", headers: [(name: String, value: String)] = []) -> ScriptedTransport.Responder {
         { _ in HTTPResponse(status: 200, headers: headers, body: Array(body.utf8)) }
     }
 
-    static func status(_ code: Int, _ body: String = "") -> GCSScriptedTransport.Responder {
+    static func status(_ code: Int, _ body: String = "") -> ScriptedTransport.Responder {
         { _ in HTTPResponse(status: code, body: Array(body.utf8)) }
     }
 
@@ -71,7 +44,7 @@ struct GCSStoreTests {
     }
 
     @Test func multipartUploadShape() async throws {
-        let transport = GCSScriptedTransport([Self.ok()])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [Self.ok()])
         let store = Self.store(transport, kmsKeyName: "projects/p/locations/l/keyRings/r/cryptoKeys/k", credentials: FixedGCSToken())
         let outcome = try await store.put(
             "pfx/pg1/wals/0000000100000000/000000010000000000000002", body: Array("hello".utf8),
@@ -99,7 +72,7 @@ struct GCSStoreTests {
     }
 
     @Test func overwriteAllowedOmitsThePrecondition() async throws {
-        let transport = GCSScriptedTransport([Self.ok()])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [Self.ok()])
         _ = try await Self.store(transport).put("k", body: [1], options: PutOptions(createOnly: false))
         let request = try #require(await transport.requests.first)
         #expect(request.url == Self.endpoint + "/upload/storage/v1/b/bkt/o?uploadType=multipart")
@@ -107,7 +80,7 @@ struct GCSStoreTests {
     }
 
     @Test func preconditionFailedMeansAlreadyExists() async throws {
-        let transport = GCSScriptedTransport([Self.status(412, Self.errorBody(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold."))])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [Self.status(412, Self.errorBody(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold."))])
         let outcome = try await Self.store(transport).put("k", body: [1, 2], options: PutOptions())
         #expect(outcome == .alreadyExists)
         #expect(await transport.requests.count == 1)
@@ -121,14 +94,14 @@ struct GCSStoreTests {
         try Data("hello".utf8).write(to: URL(fileURLWithPath: path))
         let sha = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 
-        let transport = GCSScriptedTransport([Self.ok()])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [Self.ok()])
         let outcome = try await Self.store(transport).putFile("k", path: path, size: 5, options: PutOptions(bodySHA256: sha))
         #expect(outcome == .created)
         let request = try #require(await transport.requests.first)
         #expect(request.text.contains("\"crc32c\":\"mnG7TA==\""))
         #expect(request.text.contains("\r\n\r\nhello\r\n--cloudwal-"))
 
-        let refused = GCSScriptedTransport([Self.ok()])
+        let refused = ScriptedTransport(collectingStreamedBodies: true, [Self.ok()])
         await #expect(throws: StorageError.self) {
             _ = try await Self.store(refused).putFile("k", path: path, size: 5, options: PutOptions(bodySHA256: String(repeating: "0", count: 64)))
         }
@@ -139,7 +112,7 @@ struct GCSStoreTests {
         let chunk = 256 << 10
         let body = (0..<(2 * chunk + 1000)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         let session = "http://127.0.0.1:4443/upload/storage/v1/b/bkt/o?uploadType=resumable&upload_id=xyz"
-        let transport = GCSScriptedTransport([
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [
             Self.ok("", headers: [(name: "Location", value: session)]),
             { _ in HTTPResponse(status: 308, headers: [(name: "Range", value: "bytes=0-\(chunk - 1)")]) },
             // A dropped middle chunk: the store asks what was kept, then resends.
@@ -166,7 +139,7 @@ struct GCSStoreTests {
     }
 
     @Test func listFollowsPageTokens() async throws {
-        let transport = GCSScriptedTransport([
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [
             Self.ok(#"{"kind":"storage#objects","items":[{"name":"p/a","size":"10"}],"prefixes":["p/d1/"],"nextPageToken":"tok 2"}"#),
             Self.ok(#"{"items":[{"name":"p/b","size":"20","metadata":{"k":"v"}}]}"#),
         ])
@@ -182,7 +155,7 @@ struct GCSStoreTests {
 
     @Test func headAndGetCarryMetadata() async throws {
         let resource = #"{"name":"a b/c","size":"5","generation":"1700000000123456","metadata":{"cloudwal-sha256":"abc"}}"#
-        let transport = GCSScriptedTransport([Self.ok(resource), Self.ok(resource), Self.ok("hello")])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [Self.ok(resource), Self.ok(resource), Self.ok("hello")])
         let store = Self.store(transport)
         #expect(try await store.head("a b/c") == ObjectInfo(key: "a b/c", size: 5, metadata: ["cloudwal-sha256": "abc"]))
         let download = try await store.get("a b/c")
@@ -197,7 +170,7 @@ struct GCSStoreTests {
 
     @Test func missingObjectsAndBuckets() async throws {
         let notFound = Self.status(404, Self.errorBody(404, "notFound", "No such object: bkt/k"))
-        let store = Self.store(GCSScriptedTransport([notFound]))
+        let store = Self.store(ScriptedTransport(collectingStreamedBodies: true, [notFound]))
         #expect(try await store.head("k") == nil)
         try await store.delete("k")
         #expect(try await store.checkBucket() == .missing)
@@ -205,7 +178,7 @@ struct GCSStoreTests {
         #expect(error?.kind == .notFound)
         let listError = await #expect(throws: StorageError.self) { _ = try await store.list(prefix: "", delimiter: nil) }
         #expect(listError?.message == "Bucket bkt does not exist")
-        #expect(try await Self.store(GCSScriptedTransport([Self.ok(#"{"name":"bkt"}"#)])).checkBucket() == .available)
+        #expect(try await Self.store(ScriptedTransport(collectingStreamedBodies: true, [Self.ok(#"{"name":"bkt"}"#)])).checkBucket() == .available)
     }
 
     @Test(arguments: [
@@ -217,7 +190,7 @@ struct GCSStoreTests {
         (409, .failed, "refused"),
     ])
     func errorMapping(status: Int, kind: StorageError.Kind, hint: String) async throws {
-        let transport = GCSScriptedTransport([Self.status(status, Self.errorBody(status, "invalid", "Something went wrong."))])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [Self.status(status, Self.errorBody(status, "invalid", "Something went wrong."))])
         let error = await #expect(throws: StorageError.self) { _ = try await Self.store(transport).head("k") }
         #expect(error?.kind == kind)
         #expect(error?.message.contains(hint) == true, "\(error?.message ?? "")")
@@ -227,7 +200,7 @@ struct GCSStoreTests {
     }
 
     @Test func unreachableServerIsUnreachable() async throws {
-        let transport = GCSScriptedTransport([{ _ in throw HTTPTransportError(.connectFailed, "Cannot connect to 127.0.0.1:1: connection refused") }])
+        let transport = ScriptedTransport(collectingStreamedBodies: true, [{ _ in throw HTTPTransportError(.connectFailed, "Cannot connect to 127.0.0.1:1: connection refused") }])
         let error = await #expect(throws: StorageError.self) { _ = try await Self.store(transport).checkBucket() }
         #expect(error?.kind == .unreachable)
         #expect(await transport.requests.count == 3)

@@ -1,28 +1,6 @@
 import CloudWAL
 import Testing
 
-/// A transport that answers from a script and records what it was sent.
-actor ScriptedTransport: HTTPTransport {
-    typealias Responder = @Sendable (HTTPRequest) throws -> HTTPResponse
-    private var responders: [Responder]
-    private(set) var requests: [HTTPRequest] = []
-
-    init(_ responders: [Responder]) {
-        self.responders = responders
-    }
-
-    nonisolated func send(_ request: HTTPRequest, timeout: Duration, maxResponseBytes: Int) async throws -> HTTPResponse {
-        try await answer(request)
-    }
-
-    private func answer(_ request: HTTPRequest) throws -> HTTPResponse {
-        requests.append(request)
-        guard !responders.isEmpty else { return HTTPResponse(status: 500) }
-        let responder = responders.count > 1 ? responders.removeFirst() : responders[0]
-        return try responder(request)
-    }
-}
-
 struct FixedCredentials: AWSCredentialProvider {
     func credentials() async throws -> AWSCredentials {
         AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")

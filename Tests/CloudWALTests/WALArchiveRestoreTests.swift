@@ -8,16 +8,11 @@ struct WALArchiveRestoreTests {
     static let segmentName = "000000010000000000000003"
     static let compressions: [Compression?] = [nil] + Compression.allCases
 
-    struct Fixture {
-        let dir: TemporaryDirectory
-        let store: FileSystemStore
-        let layout: ArchiveLayout
+    struct Fixture: FileArchiveFixture {
+        let base: FileArchive
 
         init() throws {
-            dir = try TemporaryDirectory()
-            try FileManager.default.createDirectory(atPath: dir.path + "/archive", withIntermediateDirectories: true)
-            store = FileSystemStore(root: dir.path + "/archive")
-            layout = try ArchiveLayout(prefix: "", serverName: "pg1")
+            base = try FileArchive()
         }
 
         func archiver(_ compression: Compression? = nil, tags: [ObjectTag] = [], historyTags: [ObjectTag] = [])

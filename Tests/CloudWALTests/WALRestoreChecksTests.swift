@@ -12,16 +12,11 @@ struct WALRestoreChecksTests {
     static let name = "000000010000000000000003"
     static let key = "pg1/wals/0000000100000000/000000010000000000000003"
 
-    struct Fixture {
-        let dir: TemporaryDirectory
-        let store: FileSystemStore
-        let layout: ArchiveLayout
+    struct Fixture: FileArchiveFixture {
+        let base: FileArchive
 
         init() throws {
-            dir = try TemporaryDirectory()
-            try FileManager.default.createDirectory(atPath: dir.path + "/archive", withIntermediateDirectories: true)
-            store = FileSystemStore(root: dir.path + "/archive")
-            layout = try ArchiveLayout(prefix: "", serverName: "pg1")
+            base = try FileArchive()
         }
 
         func archive(_ bytes: [UInt8], as name: String = WALRestoreChecksTests.name) async throws -> WALArchiver.Outcome {

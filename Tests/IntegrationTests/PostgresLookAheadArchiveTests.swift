@@ -65,18 +65,7 @@ struct PostgresLookAheadArchiveTests {
             try await primary.waitForArchiver(upTo: try await primary.switchWAL(), timeout: .seconds(30))
             _ = try await primary.psql("create table burst (i int, pad text)")
             _ = FileManager.default.createFile(atPath: control.path + "/trigger", contents: nil)
-            // Each burst completes eight segments in a few milliseconds, so several are `.ready`
-            // at once while the archiver works through them one call at a time.
-            var last = ""
-            for _ in 0..<3 {
-                _ = try await primary.psql("""
-                    do $$ begin for n in 1..8 loop
-                      insert into burst select g, repeat('x', 200) from generate_series(1, 3000) g;
-                      perform pg_switch_wal();
-                    end loop; end $$
-                    """)
-                last = try await primary.switchWAL()
-            }
+            let last = try await primary.writeWALBursts(3)
             let stats = try await primary.waitForArchiver(upTo: last, timeout: .seconds(120), failOnError: !killOne)
             let log = (try? String(contentsOfFile: primary.logFile, encoding: .utf8)) ?? ""
             #expect(stats.failedCount == (killOne ? 1 : 0), "\(stats)\n\(primary.logTail())")
@@ -87,36 +76,24 @@ struct PostgresLookAheadArchiveTests {
             // Stored exactly once each, with no gap from the first archived segment to the last.
             let objects: [String: [String]]
             if let inspector = target.inspector, let bucket = target.bucket {
-                objects = Self.segmentObjects(
+                objects = ArchivedSegments.objects(
                     relativePaths: try await inspector.keys(bucket: bucket)
                         .filter { $0.hasPrefix("cluster/\(Self.server)/wals/") })
             } else {
-                objects = try Self.archivedSegmentObjects(archiveDir: archivePath)
+                objects = try ArchivedSegments.objects(archiveDir: archivePath, server: Self.server)
             }
-            let names = objects.keys.sorted()
-            for (name, files) in objects {
-                #expect(files.count == 1, "\(name) is stored \(files.count) times: \(files)")
-            }
-            let numbers = names.compactMap(Self.segmentNumber)
-            #expect(numbers.count == names.count)
-            if let first = numbers.first, let lastNumber = numbers.last {
-                #expect(numbers == Array(first...lastNumber), "gaps in the archive: \(names)")
-            }
-            #expect(names.last == last)
+            let names = ArchivedSegments.expectOnceEachWithoutGaps(objects, last: last)
+            #expect(names.compactMap(ArchivedSegments.number).count == names.count)
             #expect(stats.archivedCount >= names.count)
 
             // PostgreSQL marked every segment done itself; nothing is left ready, and nothing but
             // its own status files is there.
-            let status = try FileManager.default.contentsOfDirectory(atPath: primary.walDirectory + "/archive_status")
-            #expect(status.allSatisfy { $0.hasSuffix(".done") }, "\(status.sorted())")
-            for name in names where FileManager.default.fileExists(atPath: "\(primary.walDirectory)/\(name)") {
-                #expect(status.contains("\(name).done"), "\(name) has no .done")
-            }
+            try ArchivedSegments.expectAllMarkedDone(names, walDirectory: primary.walDirectory)
 
             // Look-ahead answered some calls, and every record was consumed by PostgreSQL's own call.
             let answeredAhead = log.components(separatedBy: "was archived ahead as").count - 1
             #expect(answeredAhead > 0, "no call was answered from a record:\n\(primary.logTail())")
-            let records = try Self.recordFiles(stateDir: stateDir)
+            let records = try ArchivedSegments.recordFiles(stateDir: stateDir)
             #expect(records.isEmpty, "records left after everything was archived: \(records)")
 
             // Every archived segment restores byte-identical to pg_wal.
@@ -146,48 +123,5 @@ struct PostgresLookAheadArchiveTests {
             as: "cloud-wal-archive")
         #expect(result.status == 3, "\(result.status): \(result.stderr)")
         #expect(result.stderr.contains("--parallel"))
-    }
-
-    /// Object files per segment name (any compression suffix), under `<archive>/<server>/wals`.
-    static func archivedSegmentObjects(archiveDir: String) throws -> [String: [String]] {
-        let wals = archiveDir + "/" + server + "/wals"
-        guard let walker = FileManager.default.enumerator(atPath: wals) else {
-            throw HarnessError("archive directory \(wals) does not exist")
-        }
-        return segmentObjects(relativePaths: walker.compactMap { $0 as? String })
-    }
-
-    /// Object paths per segment name, from the paths of everything stored.
-    static func segmentObjects(relativePaths: [String]) -> [String: [String]] {
-        var result: [String: [String]] = [:]
-        for relative in relativePaths {
-            let file = (relative as NSString).lastPathComponent
-            let name = String(file.prefix(24))
-            let isSegment = name.count == 24 && name.allSatisfy { $0.isHexDigit && !$0.isLowercase }
-                && (file.count == 24 || file.dropFirst(24).hasPrefix("."))
-                && !file.hasSuffix(".backup") && !file.contains(".partial")
-            if isSegment { result[name, default: []].append(relative) }
-        }
-        return result
-    }
-
-    /// A 16 MiB segment's position: log * 256 + seg.
-    static func segmentNumber(_ name: String) -> Int? {
-        guard let log = Int(name.dropFirst(8).prefix(8), radix: 16), let seg = Int(name.suffix(8), radix: 16) else {
-            return nil
-        }
-        return log * 256 + seg
-    }
-
-    /// Record files (segment names) in every per-archive folder of `stateDir`.
-    static func recordFiles(stateDir: String) throws -> [String] {
-        var found: [String] = []
-        for folder in try FileManager.default.contentsOfDirectory(atPath: stateDir) {
-            for file in try FileManager.default.contentsOfDirectory(atPath: stateDir + "/" + folder)
-            where file.count == 24 {
-                found.append(file)
-            }
-        }
-        return found
     }
 }

@@ -12,19 +12,10 @@ struct SidecarAccessTests {
     static let server = "pg1"
     typealias Fixture = SidecarSafetyTests.Fixture
 
-    static func socketDirectory() throws -> TempDirectory {
-        let directory = try TempDirectory.make(prefix: "cloudwal-sock")
-        // 0755 from TempDirectory; the socket's own mode is what guards it.
-        return directory
-    }
-
     @Test func unauthenticatedReadsWritesAndBackupsAreRefusedAndTheSocketNeedsNoToken() async throws {
-        let binary = try TestBinary.prepare()
-        defer { binary.cleanup() }
-        let fixture = try Fixture()
-        defer { fixture.remove() }
-        let sockets = try Self.socketDirectory()
-        defer { sockets.remove() }
+        let workspace = try SidecarWorkspace()
+        defer { workspace.remove() }
+        let (binary, fixture, sockets) = (workspace.binary, workspace.fixture, workspace.sockets)
         let socket = sockets.path + "/cloud-wal.sock"
         let segment = SidecarSafetyTests.name(1)
         let original = try fixture.segment(segment)
@@ -73,12 +64,9 @@ struct SidecarAccessTests {
     }
 
     @Test func withOnlyTheSocketTCPServesOnlyPingAndTheOptOutIsWarned() async throws {
-        let binary = try TestBinary.prepare()
-        defer { binary.cleanup() }
-        let fixture = try Fixture()
-        defer { fixture.remove() }
-        let sockets = try Self.socketDirectory()
-        defer { sockets.remove() }
+        let workspace = try SidecarWorkspace()
+        defer { workspace.remove() }
+        let (binary, fixture, sockets) = (workspace.binary, workspace.fixture, workspace.sockets)
         let socket = sockets.path + "/s"
         let segment = SidecarSafetyTests.name(1)
         try fixture.segment(segment)
@@ -104,12 +92,9 @@ struct SidecarAccessTests {
     }
 
     @Test func theSocketIsNeverPutWhereItCouldBeReplacedOrOverSomethingElse() async throws {
-        let binary = try TestBinary.prepare()
-        defer { binary.cleanup() }
-        let fixture = try Fixture()
-        defer { fixture.remove() }
-        let sockets = try Self.socketDirectory()
-        defer { sockets.remove() }
+        let workspace = try SidecarWorkspace()
+        defer { workspace.remove() }
+        let (binary, fixture, sockets) = (workspace.binary, workspace.fixture, workspace.sockets)
         func serve(_ socket: String) async throws -> ProcessResult {
             try await binary.run(
                 ["serve", fixture.url, Self.server, "--listen-address", "127.0.0.1", "--listen-port", "1", "--listen-socket", socket],

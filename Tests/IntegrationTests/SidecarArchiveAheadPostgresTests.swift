@@ -37,32 +37,13 @@ struct SidecarArchiveAheadPostgresTests {
                 try await primary.start()
                 try await primary.waitForArchiver(upTo: try await primary.switchWAL(), timeout: .seconds(30))
                 _ = try await primary.psql("create table burst (i int, pad text)")
-                // Each burst completes eight segments in a few milliseconds, so several are
-                // `.ready` at once while the archiver asks for them one at a time.
-                var last = ""
-                for _ in 0..<4 {
-                    _ = try await primary.psql("""
-                        do $$ begin for n in 1..8 loop
-                          insert into burst select g, repeat('x', 200) from generate_series(1, 3000) g;
-                          perform pg_switch_wal();
-                        end loop; end $$
-                        """)
-                    last = try await primary.switchWAL()
-                }
+                let last = try await primary.writeWALBursts(4)
                 let stats = try await primary.waitForArchiver(upTo: last, timeout: .seconds(180))
                 #expect(stats.failedCount == 0, "\(stats)\n\(primary.logTail())")
 
                 // Stored exactly once each, no gap from the first to the last, byte-identical.
-                let objects = try PostgresLookAheadArchiveTests.archivedSegmentObjects(archiveDir: archive.path)
-                let names = objects.keys.sorted()
-                for (name, files) in objects {
-                    #expect(files.count == 1, "\(name) is stored \(files.count) times: \(files)")
-                }
-                let numbers = names.compactMap(PostgresLookAheadArchiveTests.segmentNumber)
-                if let first = numbers.first, let lastNumber = numbers.last {
-                    #expect(numbers == Array(first...lastNumber), "gaps in the archive: \(names)")
-                }
-                #expect(names.last == last)
+                let objects = try ArchivedSegments.objects(archiveDir: archive.path, server: Self.server)
+                let names = ArchivedSegments.expectOnceEachWithoutGaps(objects, last: last)
                 var compared = 0
                 for (name, files) in objects {
                     guard let file = files.first,
@@ -75,11 +56,7 @@ struct SidecarArchiveAheadPostgresTests {
                 #expect(compared >= 32, "only \(compared) of \(names.count) segments compared")
 
                 // PostgreSQL marked every segment done itself; nothing else is in archive_status.
-                let status = try FileManager.default.contentsOfDirectory(atPath: primary.walDirectory + "/archive_status")
-                #expect(status.allSatisfy { $0.hasSuffix(".done") }, "\(status.sorted())")
-                for name in names where FileManager.default.fileExists(atPath: "\(primary.walDirectory)/\(name)") {
-                    #expect(status.contains("\(name).done"), "\(name) has no .done")
-                }
+                try ArchivedSegments.expectAllMarkedDone(names, walDirectory: primary.walDirectory)
 
                 // Look-ahead did the work: pushes answered from records, none failed, no
                 // record left once PostgreSQL has asked for everything.
@@ -93,7 +70,7 @@ struct SidecarArchiveAheadPostgresTests {
                 #expect(ahead?["failed"] as? Int == 0, "\(reply.text)")
                 #expect(ahead?["records_ignored"] as? Int == 0, "\(reply.text)")
                 #expect(reply.text.contains("\"last_failed\":null"), "\(reply.text)")
-                let records = try PostgresLookAheadArchiveTests.recordFiles(stateDir: stateDir)
+                let records = try ArchivedSegments.recordFiles(stateDir: stateDir)
                 #expect(records.isEmpty, "records left after everything was archived: \(records)")
                 let metrics = try await sidecar.call("/metrics").text
                 #expect(metrics.contains("cloud_wal_archive_ahead_answered_total{how=\"record\"} \(answered)\n"))

@@ -129,12 +129,9 @@ struct SidecarSafetyTests {
     /// not archived → 1 (PostgreSQL: "not found"), sidecar unreachable → 255 (PostgreSQL stops
     /// instead of ending recovery early).
     @Test func theRecoveryRestoreCommandTellsNotFoundFromFailure() async throws {
-        let binary = try TestBinary.prepare()
-        defer { binary.cleanup() }
-        let fixture = try Fixture()
-        defer { fixture.remove() }
-        let sockets = try TempDirectory.make(prefix: "cloudwal-sock")
-        defer { sockets.remove() }
+        let workspace = try SidecarWorkspace()
+        defer { workspace.remove() }
+        let (binary, fixture, sockets) = (workspace.binary, workspace.fixture, workspace.sockets)
         let socket = sockets.path + "/cloud-wal.sock"
         let segment = Self.name(1)
         let original = try fixture.segment(segment)

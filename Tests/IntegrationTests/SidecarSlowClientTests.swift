@@ -76,12 +76,9 @@ struct SidecarSlowClientTests {
     }
 
     @Test func theConnectionCapRefusesTheExcessAtOnceAndFreesSlots() async throws {
-        let binary = try TestBinary.prepare()
-        defer { binary.cleanup() }
-        let fixture = try Fixture()
-        defer { fixture.remove() }
-        let sockets = try TempDirectory.make(prefix: "cloudwal-sock")
-        defer { sockets.remove() }
+        let workspace = try SidecarWorkspace()
+        defer { workspace.remove() }
+        let (binary, fixture, sockets) = (workspace.binary, workspace.fixture, workspace.sockets)
         let socket = sockets.path + "/s"
         let token = SidecarProcess.makeToken()
         let env = [

@@ -1,9 +1,9 @@
 // The categories of the library's own errors. Kept in one file so the whole classification can be
 // read (and reviewed) at once; each error type still states its category itself.
 
-extension WALError: CategorizedError {
+extension WALErrorKind {
     public var category: FailureCategory {
-        switch kind {
+        switch self {
         case .invalidInput: .input
         case .sourceUnreadable, .destinationFailed: .localFailure
         case .notFound: .notFound
@@ -14,7 +14,7 @@ extension WALError: CategorizedError {
     }
 }
 
-extension StorageError.Kind {
+extension StorageErrorKind {
     /// A storage-level absence that reaches the top (a missing bucket, an object listed a moment
     /// ago and gone) is not "the WAL file is not archived": only the restorer, after looking, says
     /// that (`WALError.notFound`). So it is a remote failure, which a restore reports as 4, not 1.
@@ -26,10 +26,6 @@ extension StorageError.Kind {
         case .invalidRequest: .input
         }
     }
-}
-
-extension StorageError: CategorizedError {
-    public var category: FailureCategory { kind.category }
 }
 
 extension BackupErrorKind {
@@ -45,8 +41,8 @@ extension BackupErrorKind {
     }
 }
 
-extension HTTPTransportError: CategorizedError {
-    public var category: FailureCategory { kind == .other ? .remoteFailure : .unreachable }
+extension HTTPTransportErrorKind {
+    public var category: FailureCategory { self == .other ? .remoteFailure : .unreachable }
 }
 
 extension CompressionError: CategorizedError {

@@ -24,11 +24,7 @@ struct BackupCommand: CloudCommand {
 
     var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
 
-    @Argument(help: "URL of the archive: file:///dir, s3://bucket/path, gs://bucket/path, https://account.blob.core.windows.net/container/path")
-    var destinationURL: String
-
-    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
-    var serverName: String
+    @OptionGroup var destination: DestinationArchive
 
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var tagging: TagOptions
@@ -77,7 +73,7 @@ struct BackupCommand: CloudCommand {
         if maxBandwidth != nil { logger.warning("--max-bandwidth is not enforced by cloud-wal") }
         var cloud = common.cloudOptions(logger: logger)
         try writing.apply(to: &cloud)
-        let archive = try common.openArchive(url: destinationURL, serverName: serverName, cloud: cloud)
+        let archive = try common.openArchive(url: destination.destinationURL, serverName: destination.serverName, cloud: cloud)
         let postgres = try PostgresConnectionSettings.resolve(
             host: host, port: port, user: user, database: dbname, environment: .current())
         return (archive, configuration, postgres)

@@ -18,11 +18,7 @@ struct CheckWALArchiveCommand: CloudCommand {
 
     var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
 
-    @Argument(help: "URL of the archive.")
-    var destinationURL: String
-
-    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
-    var serverName: String
+    @OptionGroup var destination: DestinationArchive
 
     @Option(name: .customLong("timeline"), help: "The earliest timeline whose WAL makes the check fail.")
     var timeline: Int?
@@ -36,7 +32,7 @@ struct CheckWALArchiveCommand: CloudCommand {
     func execute() async throws {
         let logger = common.makeLogger()
         let archive = try common.openArchive(
-            url: destinationURL, serverName: serverName, cloud: common.cloudOptions(logger: logger))
+            url: destination.destinationURL, serverName: destination.serverName, cloud: common.cloudOptions(logger: logger))
         // As barman-cloud: -t asks only whether the storage answers, not whether the bucket exists.
         if common.test {
             _ = try await archive.store.checkBucket()
@@ -46,7 +42,7 @@ struct CheckWALArchiveCommand: CloudCommand {
         case .locationMissing:
             logger.warning("\(archive.url) does not exist: it holds no WAL (cloud-wal does not create it)")
         case let .usable(walCount):
-            logger.info("WAL archive for server \(serverName) is usable (\(walCount) WAL files on earlier timelines)")
+            logger.info("WAL archive for server \(destination.serverName) is usable (\(walCount) WAL files on earlier timelines)")
         }
     }
 }

@@ -8,4 +8,8 @@ struct SourceArchive: ParsableArguments {
 
     @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
     var serverName: String
+
+    /// The archive as the restore spool names it: `wal-restore` and the prefetcher it starts
+    /// must name it alike, or neither finds the other's segments.
+    var spoolIdentity: String { "\(sourceURL) \(serverName)" }
 }

@@ -17,11 +17,7 @@ struct WALArchiveCommand: CloudCommand {
 
     var overallDeadline: Duration? { options.common.overallDeadline(byDefault: true) }
 
-    @Argument(help: "URL of the archive: file:///dir, s3://bucket/path, gs://bucket/path, https://account.blob.core.windows.net/container/path")
-    var destinationURL: String
-
-    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
-    var serverName: String
+    @OptionGroup var destination: DestinationArchive
 
     @Argument(help: "The WAL file to archive (%p).")
     var walPath: String?
@@ -46,7 +42,7 @@ struct WALArchiveCommand: CloudCommand {
         let logger = options.common.makeLogger()
         guard parallel >= 1 else { throw WALError(.invalidInput, "--parallel must be at least 1") }
         guard !stateDir.isEmpty else { throw WALError(.invalidInput, "--state-dir must not be empty") }
-        let plan = try options.plan(destinationURL: destinationURL, serverName: serverName, logger: logger)
+        let plan = try options.plan(destinationURL: destination.destinationURL, serverName: destination.serverName, logger: logger)
         if let walPath, !WALFileName.isValid(FileSystemOps.baseName(of: walPath)) {
             throw WALError(.invalidInput, "\(walPath) is an invalid name for a WAL file")
         }
@@ -61,7 +57,7 @@ struct WALArchiveCommand: CloudCommand {
             _ = try await archiver.archive(walPath: walPath)
             return
         }
-        let state = ArchiveStateDirectory(baseDirectory: stateDir, archiveIdentity: "\(destinationURL) \(serverName)")
+        let state = ArchiveStateDirectory(baseDirectory: stateDir, archiveIdentity: "\(destination.destinationURL) \(destination.serverName)")
         _ = try await LookAheadArchiver(archiver: archiver, parallel: parallel, state: state, logger: logger)
             .archive(walPath: walPath)
     }

@@ -19,11 +19,7 @@ struct WALPrefetchCommand: CloudCommand {
 
     @OptionGroup var encryption: EncryptionOptions
 
-    @Argument(help: "URL of the archive.")
-    var sourceURL: String
-
-    @Argument(help: "The name of the PostgreSQL server.")
-    var serverName: String
+    @OptionGroup var source: SourceArchive
 
     @Option(name: [.customShort("p"), .customLong("parallel")], help: "The requested segment plus N-1 ahead.")
     var parallel: Int
@@ -42,8 +38,8 @@ struct WALPrefetchCommand: CloudCommand {
         let logger = common.makeLogger()
         guard parallel > 1, idleSeconds > 0 else { return }
         let archive = try common.openArchive(
-            url: sourceURL, serverName: serverName, cloud: common.cloudOptions(logger: logger))
-        let spool = WALSpool(baseDirectory: spoolDir, archiveIdentity: "\(sourceURL) \(serverName)", parallel: parallel)
+            url: source.sourceURL, serverName: source.serverName, cloud: common.cloudOptions(logger: logger))
+        let spool = WALSpool(baseDirectory: spoolDir, archiveIdentity: source.spoolIdentity, parallel: parallel)
         let restorer = WALRestorer(
             store: archive.store, layout: archive.layout, spool: spool,
             prefetchStallLimit: .seconds(common.readTimeout), keys: try encryption.keyring(), logger: logger)

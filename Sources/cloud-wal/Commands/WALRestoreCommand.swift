@@ -25,11 +25,7 @@ struct WALRestoreCommand: CloudCommand {
 
     var overallDeadline: Duration? { common.overallDeadline(byDefault: true) }
 
-    @Argument(help: "URL of the archive.")
-    var sourceURL: String
-
-    @Argument(help: "The name of the PostgreSQL server, used as a folder in the archive.")
-    var serverName: String
+    @OptionGroup var source: SourceArchive
 
     @Argument(help: "The WAL file name to restore (%f).")
     var walName: String?
@@ -60,7 +56,7 @@ struct WALRestoreCommand: CloudCommand {
             throw WALError(.invalidInput, "\(walName) is an invalid name for a WAL file")
         }
         let archive = try common.openArchive(
-            url: sourceURL, serverName: serverName, cloud: common.cloudOptions(logger: logger))
+            url: source.sourceURL, serverName: source.serverName, cloud: common.cloudOptions(logger: logger))
         let keyring = try encryption.keyring()
         if try await common.runConnectivityTestIfRequested(archive, logger: logger) { return }
         guard let walName, let walDest else {
@@ -70,7 +66,7 @@ struct WALRestoreCommand: CloudCommand {
         // that some earlier, differently configured run left behind.
         let spoolBase = Self.absolute(spoolDir)
         var spool = parallel > 1
-            ? WALSpool(baseDirectory: spoolBase, archiveIdentity: "\(sourceURL) \(serverName)", parallel: parallel)
+            ? WALSpool(baseDirectory: spoolBase, archiveIdentity: source.spoolIdentity, parallel: parallel)
             : nil
         if spool != nil, Self.isInsideDataDirectory(spoolBase) {
             // pg_rewind and base backups copy and prune the data directory: a spool there would
@@ -92,8 +88,8 @@ struct WALRestoreCommand: CloudCommand {
         // After the hand-over, never before: the call's own segment is durable at %p first.
         if let spool, restorer.prefetcherWanted(after: walName) {
             if let arguments = PrefetcherLaunch.arguments(
-                common: common, parallel: parallel, spoolDirectory: spoolBase, sourceURL: sourceURL,
-                serverName: serverName, keyringPath: encryption.encryptionKeyring.map(Self.absolute))
+                common: common, parallel: parallel, spoolDirectory: spoolBase, sourceURL: source.sourceURL,
+                serverName: source.serverName, keyringPath: encryption.encryptionKeyring.map(Self.absolute))
             {
                 PrefetcherLaunch.start(arguments, logger: logger)
             } else {

@@ -11,10 +11,9 @@ import Darwin
 /// `Tests/IntegrationTests/Fakes/azure_blob_fake.py` on a free 127.0.0.1 port: the Blob service
 /// the Azure tests talk to (no Azure emulator installs on this machine, see test-infra.md §4).
 ///
-/// Started like `MotoServer`: under a shell watchdog that kills it once the test process is gone
-/// and under `timeout` as a hard cap, in its own process group. Inspection goes through the
+/// Started like `MotoServer`, as a `ServerProcess` (watchdog, hard cap, own process group). Inspection goes through the
 /// fake's unauthenticated `/__fake/` routes with curl.
-actor AzureBlobFake {
+actor AzureBlobFake: SuiteServer {
     struct BlobState: Sendable, Decodable {
         let size: Int
         /// Azure metadata names as stored (`cloudwal_sha256`).
@@ -25,23 +24,16 @@ actor AzureBlobFake {
         let etag: String
     }
 
-    nonisolated let port: Int
+    nonisolated let process: ServerProcess
     nonisolated let account = "cloudwaltest"
     /// A random account key per run: 64 bytes, base64, like a real one.
     nonisolated let key: String
-    nonisolated let directory: TempDirectory
-    private let pid: pid_t
-    private var reaped = false
-    private var stopped = false
 
     nonisolated var endpoint: String { "http://127.0.0.1:\(port)/\(account)" }
-    nonisolated var logFile: String { directory.path + "/fake.log" }
 
-    private init(port: Int, key: String, pid: pid_t, directory: TempDirectory) {
-        self.port = port
+    private init(process: ServerProcess, key: String) {
+        self.process = process
         self.key = key
-        self.pid = pid
-        self.directory = directory
     }
 
     /// What cloud-wal and barman-cloud need: a connection string naming the fake, nothing else
@@ -71,77 +63,16 @@ actor AzureBlobFake {
         var keyBytes = [UInt8](repeating: 0, count: 64)
         for index in keyBytes.indices { keyBytes[index] = UInt8.random(in: 0...255) }
         let key = Data(keyBytes).base64EncodedString()
-        var lastError: Error = HarnessError("the Azure fake did not start")
-        for _ in 1...3 {
-            let dir = try TempDirectory.make(prefix: "cloudwal-azure", ownedByServer: false)
-            let port = try Network.freeLoopbackPort()
-            guard FileManager.default.createFile(atPath: dir.path + "/fake.log", contents: Data()) else {
-                dir.remove()
-                throw HarnessError("cannot write into \(dir.path)")
-            }
-            let maxSeconds = ProcessInfo.processInfo.environment["CLOUD_WAL_MOTO_MAX_SECONDS"] ?? "1800"
-            let pid: pid_t
-            do {
-                pid = try BackgroundProcess.spawn(
-                    ["/bin/sh", "-c", watchdogScript, "azure-fake-watchdog", String(getpid()), maxSeconds, python, script,
-                     String(port), "cloudwaltest", key, String(pageSize), dir.path],
-                    environment: ProcessInfo.processInfo.environment, log: dir.path + "/fake.log")
-            } catch {
-                dir.remove()
-                throw error
-            }
-            let fake = AzureBlobFake(port: port, key: key, pid: pid, directory: dir)
-            do {
-                try await fake.waitUntilReady(timeout: readyTimeout)
-                return fake
-            } catch {
-                let text = fake.logText()
-                await fake.stop()
-                lastError = error
-                if text.contains("Address already in use") { continue }
-                throw error
-            }
+        let recipe = ServerProcess.Recipe(
+            name: "the Azure fake", directoryPrefix: "cloudwal-azure", logName: "fake.log",
+            environment: ProcessInfo.processInfo.environment, pollInterval: .milliseconds(50)
+        ) { _, ports in
+            [python, Self.script, "--port", String(ports[0]), "--account", "cloudwaltest", "--key", key,
+             "--page-size", String(pageSize)]
         }
-        throw lastError
-    }
-
-    /// Runs the fake (capped by `timeout`) and kills it when the test process ($1) is gone or the
-    /// watchdog is told to stop; removes the directory ($9) if the test process vanished.
-    private static let watchdogScript = """
-        timeout --foreground -s KILL "$2" "$3" "$4" --port "$5" --account "$6" --key "$7" --page-size "$8" & m=$!
-        trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT HUP
-        while kill -0 "$1" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1 & wait $!; done
-        kill $m 2>/dev/null; sleep 1; kill -9 $m 2>/dev/null
-        kill -0 "$1" 2>/dev/null || rm -rf "$9"
-        exit 0
-        """
-
-    private func waitUntilReady(timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if logText().contains("listening on") { return }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                reaped = true
-                throw HarnessError("the Azure fake exited during start-up\n\(lastLines(logText()))")
-            }
-            if ContinuousClock.now >= deadline {
-                throw HarnessError("the Azure fake did not start within \(timeout)\n\(lastLines(logText()))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
-    func stop() async {
-        guard !stopped else { return }
-        stopped = true
-        defer { directory.remove() }
-        guard !reaped else { return }
-        await ProcessRunner.stopProcessGroup(pid)
-    }
-
-    nonisolated func logText() -> String {
-        String(decoding: FileManager.default.contents(atPath: logFile) ?? Data(), as: UTF8.self)
+        return try await ServerProcess.launch(
+            recipe, readyTimeout: readyTimeout, wrap: { AzureBlobFake(process: $0, key: key) },
+            isReady: { $0.logText().contains("listening on") })
     }
 
     // MARK: - Inspection through /__fake/ (curl)
@@ -216,31 +147,16 @@ actor AzureBlobFake {
 // MARK: - One fake per suite
 
 extension AzureBlobFake {
-    @TaskLocal static var current: AzureBlobFake?
-
-    static func shared() throws -> AzureBlobFake {
-        guard let fake = current else { throw HarnessError("no Azure fake: add the .azureBlobFake trait to the suite") }
-        return fake
-    }
+    static let suiteLocal = TaskLocal<AzureBlobFake?>(wrappedValue: nil)
+    static let missingTraitMessage = "no Azure fake: add the .azureBlobFake trait to the suite"
 }
 
 /// Suite trait: one fake for the whole suite, stopped after its last test (also on failure).
 struct AzureBlobFakeTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        if AzureBlobFake.current != nil {
-            try await function()
-            return
-        }
         // A small List Blobs page, so listings in the tests cross NextMarker.
-        let fake = try await AzureBlobFake.start(pageSize: 2)
-        do {
-            try await AzureBlobFake.$current.withValue(fake) { try await function() }
-            await fake.stop()
-        } catch {
-            await fake.stop()
-            throw error
-        }
+        try await withSuiteServer(start: { try await AzureBlobFake.start(pageSize: 2) }, function)
     }
 }
 

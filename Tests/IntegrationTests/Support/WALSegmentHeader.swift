@@ -1,6 +1,7 @@
 import Foundation
 
-/// The long page header PostgreSQL 15 writes at the start of a segment, for synthetic segments:
+/// The long page header PostgreSQL 15 writes at the start of a segment, for synthetic segments
+/// (also linked into CloudWALServerTests, which has no other way to share it):
 /// cloud-wal refuses to archive or restore a segment whose first page is not that segment's.
 enum WALSegmentHeader {
     /// A system identifier no real test cluster has.

@@ -3,16 +3,13 @@
 /// The code comes from `x-ms-error-code` (HEAD answers have no body) or the XML `<Code>`. Azure's
 /// `<AuthenticationErrorDetail>` echoes the string it signed; it is never shown.
 struct AzureErrorResponse: Sendable {
-    let status: Int
-    let code: String
-    let message: String
+    let answer: XMLErrorAnswer
+    var status: Int { answer.status }
+    var code: String { answer.code }
 
     init(_ response: HTTPResponse) {
-        let xml = S3XML(response.body)
-        status = response.status
-        code = response.header("x-ms-error-code") ?? xml.value("Code") ?? Self.defaultCode(response.status)
-        // Azure appends "\nRequestId:...\nTime:..." to every message.
-        message = (xml.value("Message") ?? "").split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? ""
+        answer = XMLErrorAnswer(
+            response, headerCode: response.header("x-ms-error-code"), defaultCode: Self.defaultCode, firstLineOnly: true)
     }
 
     /// Server trouble and throttling, and a body that arrived damaged (`Md5Mismatch`: the next
@@ -23,7 +20,6 @@ struct AzureErrorResponse: Sendable {
     }
 
     func storageError(container: String, location: String) -> StorageError {
-        let detail = message.isEmpty ? code : "\(code): \(message)"
         switch code {
         case "ContainerNotFound":
             return StorageError(.notFound, "Container \(container) does not exist")
@@ -41,14 +37,10 @@ struct AzureErrorResponse: Sendable {
                 .accessDenied,
                 "Access denied to \(location) (\(code)): the identity or SAS lacks a permission (e.g. the Storage Blob Data Contributor role)")
         case "AccountIsDisabled", "InsufficientAccountPermissions":
-            return StorageError(.accessDenied, "Access denied to \(location) (\(detail))")
+            return StorageError(.accessDenied, "Access denied to \(location) (\(answer.detail))")
         default:
-            if status == 404 { return StorageError(.notFound, "\(location): not found (\(detail))") }
-            if status == 401 || status == 403 { return StorageError(.accessDenied, "Access denied to \(location) (\(detail))") }
-            if isRetryable {
-                return StorageError(.unreachable, "Azure kept failing for \(location): HTTP \(status) \(detail)")
-            }
-            return StorageError(.failed, "Azure refused the request for \(location): HTTP \(status) \(detail)")
+            return answer.unlistedCodeError(
+                service: "Azure", location: location, deniedStatuses: [401, 403], isRetryable: isRetryable)
         }
     }
 

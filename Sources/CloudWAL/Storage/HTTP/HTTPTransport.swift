@@ -126,21 +126,11 @@ public struct HTTPResponse: Sendable {
 }
 
 /// No HTTP response: the connection failed, was reset, or the deadline passed.
-public struct HTTPTransportError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable, Equatable {
-        case connectFailed
-        case timedOut
-        case connectionReset
-        case other
-    }
+public typealias HTTPTransportError = ClassifiedError<HTTPTransportErrorKind>
 
-    public let kind: Kind
-    public let message: String
-
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-
-    public var description: String { message }
+public enum HTTPTransportErrorKind: ErrorKind {
+    case connectFailed
+    case timedOut
+    case connectionReset
+    case other
 }

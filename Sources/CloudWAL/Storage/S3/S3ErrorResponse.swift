@@ -1,17 +1,14 @@
 /// An S3 error answer turned into a `StorageError` whose message tells the operator what to do.
 struct S3ErrorResponse: Sendable {
-    let status: Int
-    let code: String
-    let message: String
+    let answer: XMLErrorAnswer
     /// The region S3 says the bucket lives in (redirects and region mismatches).
     let bucketRegion: String?
+    var status: Int { answer.status }
+    var code: String { answer.code }
 
     init(_ response: HTTPResponse) {
-        let xml = S3XML(response.body)
-        status = response.status
-        code = xml.value("Code") ?? Self.defaultCode(status)
-        message = xml.value("Message") ?? ""
-        bucketRegion = response.header("x-amz-bucket-region") ?? xml.value("Region")
+        answer = XMLErrorAnswer(response, defaultCode: Self.defaultCode)
+        bucketRegion = response.header("x-amz-bucket-region") ?? answer.xml.value("Region")
     }
 
     /// Throttling and server-side trouble: worth another attempt. So is a body the server
@@ -32,14 +29,13 @@ struct S3ErrorResponse: Sendable {
     }
 
     func storageError(bucket: String, key: String) -> StorageError {
-        let detail = message.isEmpty ? code : "\(code): \(message)"
         switch code {
         case "NoSuchBucket":
             return StorageError(.notFound, "Bucket \(bucket) does not exist")
         case "NoSuchKey":
             return StorageError(.notFound, "\(key): no such object")
         case "AccessDenied", "AllAccessDisabled":
-            return StorageError(.accessDenied, "Access denied to s3://\(bucket)/\(key) (\(detail)): check the credentials' permissions")
+            return StorageError(.accessDenied, "Access denied to s3://\(bucket)/\(key) (\(answer.detail)): check the credentials' permissions")
         case "InvalidAccessKeyId":
             return StorageError(.accessDenied, "The AWS access key ID is not known to the server (\(code))")
         case "SignatureDoesNotMatch":
@@ -52,16 +48,8 @@ struct S3ErrorResponse: Sendable {
             if isWrongRegion, let bucketRegion {
                 return StorageError(.invalidRequest, "Bucket \(bucket) is in region \(bucketRegion): set AWS_DEFAULT_REGION")
             }
-            if status == 404 {
-                return StorageError(.notFound, "s3://\(bucket)/\(key): not found (\(detail))")
-            }
-            if status == 403 {
-                return StorageError(.accessDenied, "Access denied to s3://\(bucket)/\(key) (\(detail))")
-            }
-            if isRetryable {
-                return StorageError(.unreachable, "S3 kept failing for s3://\(bucket)/\(key): HTTP \(status) \(detail)")
-            }
-            return StorageError(.failed, "S3 refused the request for s3://\(bucket)/\(key): HTTP \(status) \(detail)")
+            return answer.unlistedCodeError(
+                service: "S3", location: "s3://\(bucket)/\(key)", deniedStatuses: [403], isRetryable: isRetryable)
         }
     }
 

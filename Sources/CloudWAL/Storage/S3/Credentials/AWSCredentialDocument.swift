@@ -1,6 +1,23 @@
 /// The JSON credential document the container endpoint and instance metadata return:
 /// `{"AccessKeyId": .., "SecretAccessKey": .., "Token": .., "Expiration": "2024-01-01T00:00:00Z"}`.
 enum AWSCredentialDocument {
+    /// Fetches the document with one request and reads it. `place` names the endpoint in "Cannot
+    /// reach ..." (no answer is `unreachable`); an answer other than 200 is for `refusal` to
+    /// classify, as each endpoint means its statuses differently.
+    static func fetch(
+        _ request: HTTPRequest, transport: any HTTPTransport, timeout: Duration, place: String, source: String,
+        refusal: (HTTPResponse) -> StorageError
+    ) async throws -> AWSCredentials {
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request, timeout: timeout, maxResponseBytes: 64 << 10)
+        } catch let error as HTTPTransportError {
+            throw StorageError(.unreachable, "Cannot reach \(place): \(AWSErrorText.sanitized(error.message))")
+        }
+        guard response.status == 200 else { throw refusal(response) }
+        return try parse(response.body, source: source)
+    }
+
     /// Reads the document; `source` names the service in errors. The body is never quoted in an
     /// error: it holds the secret.
     static func parse(_ body: [UInt8], source: String) throws -> AWSCredentials {

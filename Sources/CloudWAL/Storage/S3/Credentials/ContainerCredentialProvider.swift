@@ -51,24 +51,18 @@ public struct ContainerCredentialProvider: AWSCredentialSource {
             headers.append((name: "Authorization", value: token))
         }
 
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(
-                HTTPRequest(method: "GET", url: url, headers: headers), timeout: timeout, maxResponseBytes: 64 << 10)
-        } catch let error as HTTPTransportError {
-            throw StorageError(
-                .unreachable, "Cannot reach the container credentials endpoint \(url): \(AWSErrorText.sanitized(error.message))")
-        }
-        guard response.status == 200 else {
+        return try await AWSCredentialDocument.fetch(
+            HTTPRequest(method: "GET", url: url, headers: headers), transport: transport, timeout: timeout,
+            place: "the container credentials endpoint \(url)", source: "The container credentials endpoint"
+        ) { response in
             let kind: StorageError.Kind =
                 response.status == 401 || response.status == 403 ? .accessDenied
                 : response.status >= 500 ? .unreachable : .failed
             let detail = AWSErrorText.sanitized(String(decoding: response.body, as: UTF8.self), hiding: [token ?? ""], limit: 200)
-            throw StorageError(
+            return StorageError(
                 kind, "The container credentials endpoint \(url) answered HTTP \(response.status)"
                     + (detail.isEmpty ? "" : ": \(detail)"))
         }
-        return try AWSCredentialDocument.parse(response.body, source: "The container credentials endpoint")
     }
 
     /// HTTPS may go anywhere; HTTP only to loopback or the link-local container agents.

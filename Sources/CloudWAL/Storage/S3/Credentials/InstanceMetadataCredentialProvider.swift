@@ -49,25 +49,24 @@ public struct InstanceMetadataCredentialProvider: AWSCredentialSource {
         guard !role.isEmpty else { return nil }
 
         // From here on the instance has a role: failing to fetch it is an error, not "absent".
-        let response: HTTPResponse
-        do {
-            response = try await send("GET", Self.credentialsPath + AWSURIEncoding.encode(role, keepSlash: false), headers: headers)
-        } catch let error as HTTPTransportError {
-            throw StorageError(.unreachable, "Cannot reach EC2 instance metadata at \(endpoint): \(AWSErrorText.sanitized(error.message))")
-        }
-        guard response.status == 200 else {
-            throw StorageError(
+        return try await AWSCredentialDocument.fetch(
+            request("GET", Self.credentialsPath + AWSURIEncoding.encode(role, keepSlash: false), headers: headers),
+            transport: transport, timeout: timeout, place: "EC2 instance metadata at \(endpoint)",
+            source: "EC2 instance metadata"
+        ) { response in
+            StorageError(
                 response.status >= 500 ? .unreachable : .accessDenied,
                 "EC2 instance metadata answered HTTP \(response.status) for the credentials of role '\(role)'")
         }
-        return try AWSCredentialDocument.parse(response.body, source: "EC2 instance metadata")
     }
 
     static let tokenPath = "/latest/api/token"
 
+    private func request(_ method: String, _ path: String, headers: [(name: String, value: String)]) -> HTTPRequest {
+        HTTPRequest(method: method, url: endpoint + path, headers: headers)
+    }
+
     private func send(_ method: String, _ path: String, headers: [(name: String, value: String)]) async throws -> HTTPResponse {
-        try await transport.send(
-            HTTPRequest(method: method, url: endpoint + path, headers: headers), timeout: timeout,
-            maxResponseBytes: 64 << 10)
+        try await transport.send(request(method, path, headers: headers), timeout: timeout, maxResponseBytes: 64 << 10)
     }
 }
