@@ -87,13 +87,15 @@ struct VerifyTests {
             "archive_command": target.shellCommand(binary.archiveCommand) + " \(target.url) \(Self.server) %p",
         ])
         try await withCleanup(of: primary) { primary in
-            try await primary.pgbenchInit(scale: 1)
+            try await primary.psql("create table before_backup as select generate_series(1, 50000) as n")
+            try await primary.waitForArchiver(upTo: try await primary.switchWAL(), timeout: .seconds(60))
             let port = try await primary.psql("show port")
             let backup = try await ProcessRunner.run(
                 try TestVenv.tool("barman-cloud-backup"),
                 ["--endpoint-url", moto.endpoint, "-h", "127.0.0.1", "-p", port, "-U", "postgres", "--gzip", target.url, Self.server],
-                environment: target.environment, timeout: .seconds(180))
-            try #require(backup.succeeded, "barman-cloud-backup: \(lastLines(backup.stderr))")
+                environment: target.environment, timeout: .seconds(300))
+            let stats = try await primary.archiverStats()
+            try #require(backup.succeeded, "barman-cloud-backup: \(lastLines(backup.stderr))\n\(stats)\n\(primary.logTail())")
             try await primary.psql("create table after_backup as select generate_series(1, 1000) as n")
             try await primary.waitForArchiver(upTo: try await primary.switchWAL(), timeout: .seconds(60))
 
