@@ -78,6 +78,9 @@ for target in "${TARGETS[@]}"; do
     server="srv-$comp"
     if [[ $target == s3 ]]; then url="s3://bench/verify"; opts=(--endpoint-url "$EP"); name=cloud-wal-s3
     else url="file://$work/fsrepo"; opts=(); name=cloud-wal-file; fi
+    # The server's folder belongs to postgres, so its archive_command can add wals/ beside the
+    # base/ that backup (run as root) creates.
+    [[ $target == file ]] && install -d -o postgres -g postgres "$work/fsrepo/$server"
     # Every segment from here on goes to this run's place, with its compression.
     echo "${opts[*]} $(flag_for "$comp") $url $server" >"$work/archive.target"
     switch_and_wait
