@@ -22,9 +22,7 @@ public struct Verifier: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let selected = try await select(request.selection)
-        var findings = selected.findings
         let inventory = try await takeInventory(of: selected.infos, jobs: request.jobs)
-        findings += inventory.findings
 
         let outcome = try await read(inventory, jobs: request.jobs)
         var backupFindings: [VerifyFinding] = []
@@ -43,11 +41,9 @@ public struct Verifier: Sendable {
         }
         for timeline in inventory.timelinesWithoutRange {
             // A backup's timeline whose WAL is not even planned still needs its history.
-            let state = inventory.historyState(of: timeline)
-            if case .missing = state {
-                timelineFindings.append(.failure(.walHistory, .timeline(timeline),
-                    "\(TimelineChecks.historyName(timeline)) is not archived: recovery cannot follow this timeline"))
-            }
+            let range = WALRangePlan.Range(timeline: timeline, first: 0, last: 0, systemIdentifier: nil)
+            timelineFindings += TimelineChecks.history(TimelineEvidence(
+                range: range, index: inventory.index, readings: [:], history: inventory.historyState(of: timeline)))
         }
 
         var totals = VerifyReport.Totals()
@@ -56,7 +52,7 @@ public struct Verifier: Sendable {
         totals.bytesRead = outcome.bytesRead
         totals.seconds = Self.seconds(clock.now - started)
         return VerifyReport(
-            backupIDs: backups.map(\.info.backupID), findings: findings + backupFindings + timelineFindings, totals: totals)
+            backupIDs: backups.map(\.info.backupID), findings: selected.findings + backupFindings + timelineFindings, totals: totals)
     }
 
     /// The state of each segment from the backup's begin WAL to its end WAL.

@@ -12,7 +12,6 @@ struct VerifyInventory: Sendable {
     var index: WALArchiveIndex
     var histories: [UInt32: HistoryRead]
     var plan: WALRangePlan
-    var findings: [VerifyFinding]
 
     func span(of info: BackupInfo) -> WALRangePlan.BackupSpan? { spans[info.backupID] }
 
@@ -50,7 +49,6 @@ extension Verifier {
         guard let sequence = WALSegmentSequence(segmentSize: segmentSize) else {
             throw BackupError(.corrupt, "backup.info names a WAL segment size of \(segmentSize) bytes, which PostgreSQL never uses")
         }
-        let findings: [VerifyFinding] = []
 
         var backups: [BackupEvidence] = []
         var spans: [String: WALRangePlan.BackupSpan] = [:]
@@ -72,7 +70,7 @@ extension Verifier {
         var parsed: [UInt32: TimelineHistory] = [:]
         for (timeline, read) in histories { if case .parsed(let history) = read { parsed[timeline] = history } }
         let plan = WALRangePlan(backups: Array(spans.values), histories: parsed, index: index)
-        return VerifyInventory(backups: backups, spans: spans, index: index, histories: histories, plan: plan, findings: findings)
+        return VerifyInventory(backups: backups, spans: spans, index: index, histories: histories, plan: plan)
     }
 
     /// The WAL a DONE backup needs, when its record names it.
