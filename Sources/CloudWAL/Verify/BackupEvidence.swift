@@ -49,6 +49,8 @@ public struct BackupTarLayout: Sendable, Equatable {
     public let unexpected: [String]
     /// Stored size by file name, for every object directly in the folder.
     public let sizes: [String: Int]
+    /// Every tar part by file name (a large backup has thousands: no linear search per part).
+    private let partsByFileName: [String: BackupTarFiles.Part]
 
     public init(objects: [ObjectInfo], prefix: String) {
         var tars: [String: [BackupTarFiles.Part]] = [:]
@@ -71,9 +73,10 @@ public struct BackupTarLayout: Sendable, Equatable {
         self.tars = tars.mapValues { $0.sorted { ($0.index, $0.fileName) < ($1.index, $1.fileName) } }
         self.unexpected = unexpected.sorted()
         self.sizes = sizes
+        partsByFileName = Dictionary(tars.values.joined().map { ($0.fileName, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public var parts: [BackupTarFiles.Part] { tars.keys.sorted().flatMap { tars[$0] ?? [] } }
 
-    public func part(named fileName: String) -> BackupTarFiles.Part? { parts.first { $0.fileName == fileName } }
+    public func part(named fileName: String) -> BackupTarFiles.Part? { partsByFileName[fileName] }
 }
