@@ -51,7 +51,7 @@ trap - EXIT
 # Every command we implement under barman-cloud's name, and the same names with cloud- instead.
 barman_commands=(wal-archive wal-restore backup restore backup-list backup-show backup-keep backup-delete check-wal-archive)
 links=()
-for command in "${barman_commands[@]}" serve; do links+=("cloud-$command"); done
+for command in "${barman_commands[@]}" serve verify; do links+=("cloud-$command"); done
 if ((barman_links)); then
   for command in "${barman_commands[@]}"; do links+=("barman-cloud-$command"); done
 fi

@@ -25,6 +25,7 @@ struct CloudWALCommand: AsyncParsableCommand {
         CheckWALArchiveCommand.self,
         ServeCommand.self,
         WALPrefetchCommand.self,
+        VerifyCommand.self,
         KeyringCommand.self,
     ]
 }

@@ -74,4 +74,7 @@ extension OptionSpelling {
     public static let jobs = OptionSpelling("jobs", short: "J")
     public static let maxArchiveSize = OptionSpelling("max-archive-size", short: "S")
     public static let minChunkSize = OptionSpelling("min-chunk-size")
+
+    // verify (`-j` there: backup's `-J` follows barman-cloud-backup, where `-j` is `--bzip2`).
+    public static let verifyJobs = OptionSpelling("jobs", short: "j")
 }

@@ -1,12 +1,16 @@
 /// The one mapping from errors to the exit statuses of barman-cloud's commands.
 ///
-/// | category       | wal-archive | wal-restore      | catalog | backup/restore/serve |
-/// |----------------|-------------|------------------|---------|----------------------|
-/// | input          | 3           | 3                | 3       | 3                    |
-/// | notFound       | 1           | 1                | 1       | 1                    |
-/// | conflict       | 1           | 4                | 1       | 1                    |
-/// | unreachable    | 2           | 2                | 2       | 2                    |
-/// | anything else  | 1           | 4                | 4       | 1                    |
+/// | category       | wal-archive | wal-restore      | catalog | backup/restore/serve | verify |
+/// |----------------|-------------|------------------|---------|----------------------|--------|
+/// | input          | 3           | 3                | 3       | 3                    | 3      |
+/// | notFound       | 1           | 1                | 1       | 1                    | 1      |
+/// | conflict       | 1           | 4                | 1       | 1                    | 1      |
+/// | unreachable    | 2           | 2                | 2       | 2                    | 2      |
+/// | denied         | 1           | 4                | 4       | 1                    | 2      |
+/// | anything else  | 1           | 4                | 4       | 1                    | 1      |
+///
+/// `verify` reports the problems it finds as findings (exit 1 when any is a failure); the table
+/// covers the errors that end its run.
 ///
 /// In targeted recovery every `wal-restore` failure but "not found" becomes 255, above 125, so
 /// PostgreSQL aborts recovery instead of treating the error as the end of the archive (wait_error.c).
@@ -26,6 +30,8 @@ public enum ExitStatusPolicy {
         case catalog
         /// backup, restore of a base backup, serve, keyring: 3 for bad input, 1 for any failure.
         case other
+        /// verify: 2 when the store cannot be used at all (unreachable or access denied).
+        case verify
     }
 
     public static func code(for category: FailureCategory, command: Command, inTargetedRecovery: Bool) -> Int32 {
@@ -56,6 +62,8 @@ public enum ExitStatusPolicy {
             }
         case .other:
             return category == .unreachable ? connectionFailed : failure
+        case .verify:
+            return category == .unreachable || category == .denied ? connectionFailed : failure
         }
     }
 }

@@ -60,6 +60,8 @@ try:
     elif cmd == "put":
         with open(args[2], "rb") as f:
             s3.put_object(Bucket=args[0], Key=args[1], Body=f.read())
+    elif cmd == "delete":
+        s3.delete_object(Bucket=args[0], Key=args[1])
     elif cmd == "head":
         h = s3.head_object(Bucket=args[0], Key=args[1])
         print(json.dumps({
