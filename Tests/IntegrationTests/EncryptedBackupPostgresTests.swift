@@ -162,14 +162,22 @@ struct EncryptedBackupPostgresTests {
                 env: target.environment, timeout: .seconds(180))
             #expect(corrupt.status == 1 && corrupt.stderr.contains("corrupt"), "\(corrupt.stderr)")
 
-            // barman-cloud's delete removes the backup from the catalog (backup.info), but, knowing no
-            // `.cwenc` tar, leaves the encrypted objects, as it leaves our manifest of a plain backup.
+            // barman-cloud 3.19's delete knows no `.cwenc` tar: on a split backup it fails (a known
+            // limitation, docs/design/client-side-encryption.md) and must then have deleted nothing;
+            // ours removes every object of the backup.
+            let before = try await moto.keys(bucket: bucket, prefix: prefix)
             let deleted = try await ProcessRunner.run(
                 try TestVenv.tool("barman-cloud-backup-delete"), barmanOptions + ["-b", backupID, target.url, Self.server],
                 environment: target.environment, timeout: .seconds(120))
-            #expect(deleted.status == 0, "barman-cloud-backup-delete: \(deleted.stderr)")
-            let left = try await moto.keys(bucket: bucket, prefix: prefix)
-            #expect(!left.contains(prefix + "backup.info") && left.allSatisfy { $0.hasSuffix(".cwenc") }, "\(left)")
+            if deleted.status != 0 {
+                #expect(try await moto.keys(bucket: bucket, prefix: prefix) == before, "a failed delete removed objects")
+                let ours = try await binary.run(
+                    ["backup-delete", "-b", backupID] + target.cliOptions + [target.url, Self.server],
+                    env: target.environment, timeout: .seconds(120))
+                #expect(ours.status == 0, "backup-delete: \(ours.stderr)")
+                let left = try await moto.keys(bucket: bucket, prefix: prefix)
+                #expect(left.isEmpty, "left after backup-delete: \(left)")
+            }
             let listed = try await binary.run(
                 ["backup-list", "--format", "json"] + target.cliOptions + [target.url, Self.server], env: target.environment)
             #expect(listed.status == 0 && !listed.stdout.contains(backupID), "\(listed.stdout)")
