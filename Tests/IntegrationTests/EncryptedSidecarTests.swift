@@ -3,8 +3,8 @@ import Testing
 
 /// `cloud-wal serve` with `CLOUD_WAL_ENCRYPTION_KEYRING`: PostgreSQL archives through one sidecar
 /// (UNIX socket), a base backup recovers through another; what is stored is encrypted, and
-/// `/wal-fetch` hands back the plain segment. Base backups through `/backups` stay off until
-/// they are encrypted too.
+/// `/wal-fetch` hands back the plain segment; a base backup through `/backup-push` is stored
+/// encrypted too, `backup.info` alone in the clear.
 @Suite("Encrypted WAL through the sidecar", .serialized)
 struct EncryptedSidecarTests {
     static let server = "pg1"
@@ -29,6 +29,11 @@ struct EncryptedSidecarTests {
         var pushEnvironment = environment
         pushEnvironment["PGDATA"] = primary.dataDir
         pushEnvironment["CLOUD_WAL_LISTEN_SOCKET"] = pushSocket
+        // /backup-push connects as `cloud-wal backup` would.
+        let connection = await primary.connectionArguments
+        pushEnvironment["PGHOST"] = connection[1]
+        pushEnvironment["PGPORT"] = connection[3]
+        pushEnvironment["PGUSER"] = connection[5]
         try await withCleanup(of: primary) { primary in
             try await withSidecar(binary: binary, arguments: [url, Self.server], environment: pushEnvironment) { sidecar in
                 try await primary.start()
@@ -54,8 +59,17 @@ struct EncryptedSidecarTests {
                     #expect(reply.status == 200)
                     #expect(Data(reply.body) == original)
                 }
-                let backup = try await sidecar.call("/backups", method: "POST")
-                #expect(backup.status >= 400, "an unencrypted base backup must not be taken: \(backup.status)")
+                let backup = try await sidecar.call("/backup-push")
+                #expect(backup.status == 200, "\(String(decoding: backup.body, as: UTF8.self))")
+                let base = archive.path + "/\(Self.server)/base"
+                let backupIDs = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+                #expect(backupIDs.count == 1, "\(backupIDs)")
+                for id in backupIDs {
+                    let files = ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + id)) ?? [])
+                        .filter { !$0.hasPrefix(".") }.sorted()
+                    #expect(files.contains("data.tar.zst.cwenc") && files.contains("cloudwal-manifest.json.cwenc"), "\(files)")
+                    #expect(files.allSatisfy { $0 == "backup.info" || $0.hasSuffix(".cwenc") }, "\(files)")
+                }
 
                 // Recovery through a second sidecar with the same keyring.
                 let fetchSocket = secrets.path + "/fetch.sock"

@@ -100,7 +100,7 @@ struct EncryptedWALPostgresTests {
         }
     }
 
-    /// `cloud-wal restore --encryption-keyring`: a base backup (not encrypted yet) restored to a
+    /// `cloud-wal restore --encryption-keyring`: an unencrypted base backup restored to a
     /// point in time, its WAL coming encrypted through the restore_command that restore wrote.
     @Test func pointInTimeRestoreReplaysEncryptedWAL() async throws {
         let binary = try TestBinary.prepare()

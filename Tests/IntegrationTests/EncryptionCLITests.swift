@@ -27,7 +27,9 @@ struct EncryptionCLITests {
     @Test func walCommandsTakeTheKeyringAndRefuseAnOpenOne() async throws {
         let fx = try CLITests.Fixture()
         defer { fx.cleanup() }
-        for (arguments, name) in [(["--help"], "cloud-wal-archive"), (["--help"], "cloud-wal-restore"), (["serve", "--help"], "cloud-wal")] {
+        for (arguments, name) in [(["--help"], "cloud-wal-archive"), (["--help"], "cloud-wal-restore"), (["serve", "--help"], "cloud-wal"),
+                                  (["backup", "--help"], "cloud-wal"), (["restore", "--help"], "cloud-wal"),
+                                  (["verify", "--help"], "cloud-wal")] {
             #expect(try await fx.binary.run(arguments, as: name).stdout.contains("--encryption-keyring"), "\(name) \(arguments)")
         }
         let keyring = fx.dir.path + "/keyring"

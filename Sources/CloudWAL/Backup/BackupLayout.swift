@@ -13,8 +13,10 @@ extension ArchiveLayout {
     public func keepAnnotationKey(_ backupID: String) -> String { backupPrefix(backupID) + "annotations/keep" }
 
     /// A tar's key: `name` is `data` or a tablespace oid; part 0 has no suffix, later parts `_0001`...
-    public func tarKey(_ backupID: String, name: String, part: Int, compression: Compression?) -> String {
+    /// An encrypted tar ends in `.cwenc` (`data.tar.gz.cwenc`).
+    public func tarKey(_ backupID: String, name: String, part: Int, compression: Compression?, encrypted: Bool = false) -> String {
         backupPrefix(backupID) + BackupTarName.fileName(name: name, part: part, compression: compression)
+            + (encrypted ? EncryptedObjectName.suffix : "")
     }
 }
 
@@ -28,9 +30,10 @@ public enum BackupTarName {
         return "\(name)\(suffix).tar\(compression?.fileExtension ?? "")"
     }
 
-    /// Splits `data_0002.tar.gz` into (`data`, 2, gzip); `nil` for anything else.
+    /// Splits `data_0002.tar.gz` into (`data`, 2, gzip); `nil` for anything else. An encrypted
+    /// tar's `.cwenc` is looked through (`BackupTarFiles.Part.isEncrypted` tells them apart).
     public static func parse(_ fileName: String) -> (name: String, part: Int, compression: Compression?)? {
-        let pieces = fileName.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        let pieces = EncryptedObjectName.plainName(fileName).split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
         guard pieces.count >= 2, pieces[1] == "tar" else { return nil }
         let stem = String(pieces[0])
         let extensionText = pieces.count == 3 ? "." + pieces[2] : ""

@@ -19,6 +19,14 @@ public struct BackupManifest: Sendable, Equatable {
     }
 
     public static let fileName = "cloudwal-manifest.json"
+    /// The manifest of an encrypted backup: its checksums are of the plaintext, so they are
+    /// encrypted with it.
+    public static let encryptedFileName = fileName + EncryptedObjectName.suffix
+
+    /// Whether `name` (inside a backup's folder) is a manifest, plain or encrypted.
+    public static func isManifest(_ name: String) -> Bool {
+        name == fileName || name == encryptedFileName
+    }
 
     public var files: [File]
 

@@ -156,7 +156,8 @@ public struct BaseBackup: Sendable {
         let settings = TarArchiveWriter.Settings(
             store: store, layout: layout, backupID: prepared.info.backupID, compression: configuration.compression,
             level: configuration.compressionLevel, partSize: configuration.partSize, jobs: configuration.jobs,
-            maxArchiveSize: configuration.maxArchiveSize, options: PutOptions(tags: configuration.tags))
+            maxArchiveSize: configuration.maxArchiveSize, options: PutOptions(tags: configuration.tags),
+            encryption: configuration.encryption)
         var results: [TarObjectWriter.Result] = []
         for tablespace in facts.tablespaces {
             let writer = TarArchiveWriter(name: String(tablespace.oid), settings: settings, progress: progress)
@@ -285,8 +286,15 @@ public struct BaseBackup: Sendable {
                 .init(key: String($0.key.dropFirst(prefix.count)), sha256: $0.sha256, tarBytes: $0.tarBytes,
                       storedBytes: $0.storedBytes)
             })
-        _ = try await store.put(
-            prefix + BackupManifest.fileName, body: Array(manifest.json.utf8), options: PutOptions(tags: configuration.tags))
+        var body = Array(manifest.json.utf8)
+        var name = BackupManifest.fileName
+        if let keys = configuration.encryption {
+            // Its checksums and sizes are of the plaintext: encrypted like the tars.
+            body = try await SealedBackupFile.seal(
+                body, identity: layout.backupObjectIdentity(backupID: backupID, fileName: name), keys: keys)
+            name = BackupManifest.encryptedFileName
+        }
+        _ = try await store.put(prefix + name, body: body, options: PutOptions(tags: configuration.tags))
     }
 
     private func requireUniqueName(_ name: String) async throws {

@@ -16,6 +16,9 @@ extension BaseBackup {
         /// (a sidecar container sharing the volume at another path). `backup.info` still records
         /// the server's path.
         public var localDataDirectory: String?
+        /// Client-side encryption (`--encryption-keyring`): every tar and the manifest stored
+        /// encrypted as `<name>.cwenc`; `backup.info` stays plain for the catalog commands.
+        public var encryption: (any ObjectKeyProvider)?
 
         public init(
             compression: Compression? = nil, compressionLevel: CompressionLevel = .medium, jobs: Int = 2,

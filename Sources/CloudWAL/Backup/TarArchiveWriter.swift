@@ -16,11 +16,15 @@ public final class TarArchiveWriter {
         public var jobs: Int
         public var maxArchiveSize: Int
         public var options: PutOptions
+        /// Client-side encryption of every tar (`.cwenc`); nil stores them as barman-cloud does.
+        public var encryption: (any ObjectKeyProvider)?
 
         public init(
             store: any ObjectStore, layout: ArchiveLayout, backupID: String, compression: Compression?,
-            level: CompressionLevel, partSize: Int, jobs: Int, maxArchiveSize: Int, options: PutOptions
+            level: CompressionLevel, partSize: Int, jobs: Int, maxArchiveSize: Int, options: PutOptions,
+            encryption: (any ObjectKeyProvider)? = nil
         ) {
+            self.encryption = encryption
             self.store = store
             self.layout = layout
             self.backupID = backupID
@@ -112,10 +116,15 @@ public final class TarArchiveWriter {
             try await closeCurrent()
             part += 1
         }
-        let key = settings.layout.tarKey(settings.backupID, name: name, part: part, compression: settings.compression)
+        let layout = settings.layout
+        let key = layout.tarKey(
+            settings.backupID, name: name, part: part, compression: settings.compression,
+            encrypted: settings.encryption != nil)
+        let identity = layout.backupObjectIdentity(key: key)
         let writer = try await TarObjectWriter(
             store: settings.store, key: key, compression: settings.compression, level: settings.level,
-            partSize: settings.partSize, jobs: settings.jobs, options: settings.options)
+            partSize: settings.partSize, jobs: settings.jobs, options: settings.options,
+            encryption: settings.encryption.map { (keys: $0, identity: identity) })
         current = writer
         return writer
     }

@@ -1,6 +1,7 @@
-/// One tar object on its way to the store: tar bytes in, compressed, cut into fixed-size parts,
-/// up to `jobs` parts uploading at once. Memory stays near `(jobs + 1) × partSize` whatever the
-/// object's size. Used from one task; not shared.
+/// One tar object on its way to the store: tar bytes in, compressed, encrypted when the backup is
+/// (the tar bytes' SHA-256 and size then travel in the encrypted trailer, never in metadata), cut
+/// into fixed-size parts, up to `jobs` parts uploading at once. Memory stays near
+/// `(jobs + 1) × partSize` whatever the object's size. Used from one task; not shared.
 public final class TarObjectWriter {
     /// What the manifest records of a finished object.
     public struct Result: Sendable, Equatable {
@@ -13,6 +14,10 @@ public final class TarObjectWriter {
     let key: String
     private let upload: any ObjectUpload
     private let compressor: (any StreamingCompressor)?
+    /// Seals what the codec produced; nil for a plain backup. Taken out while it works (see `seal`).
+    private var encryptor: StreamEncryptor?
+    /// The codec's output on its way to `encryptor`, reused.
+    private var compressed: [UInt8] = []
     private let partSize: Int
     private let jobs: Int
     private var buffer: [UInt8] = []
@@ -24,7 +29,7 @@ public final class TarObjectWriter {
 
     init(
         store: any ObjectStore, key: String, compression: Compression?, level: CompressionLevel, partSize: Int,
-        jobs: Int, options: PutOptions
+        jobs: Int, options: PutOptions, encryption: (keys: any ObjectKeyProvider, identity: String)? = nil
     ) async throws {
         self.key = key
         self.partSize = partSize
@@ -32,6 +37,15 @@ public final class TarObjectWriter {
         compressor = try compression?.makeCompressor(level: level)
         upload = try await store.beginUpload(key, partSize: partSize, options: options)
         buffer.reserveCapacity(bufferCapacity)
+        // The header goes first into the buffer, so it leads the object's first part.
+        if let encryption {
+            do {
+                encryptor = try await EncryptingStream.start(identity: encryption.identity, keys: encryption.keys, into: &buffer)
+            } catch {
+                await upload.abort()
+                throw error
+            }
+        }
     }
 
     /// A part plus room for one write's output past it (a 1 MiB read, or what a codec makes of
@@ -49,10 +63,27 @@ public final class TarObjectWriter {
         digest.update(bytes)
         tarBytes += bytes.count
         if let compressor {
-            try compressor.compress(bytes, into: &buffer)
+            if encryptor == nil {
+                try compressor.compress(bytes, into: &buffer)
+            } else {
+                compressed.removeAll(keepingCapacity: true)
+                try compressor.compress(bytes, into: &compressed)
+                try compressed.withUnsafeBytes { try seal($0) }
+            }
+        } else if encryptor != nil {
+            try seal(bytes)
         } else {
             buffer.append(contentsOf: bytes)
         }
+    }
+
+    /// Encrypts into the buffer. The encryptor is moved out of its property while it works, so
+    /// its pending chunk is never copied on write.
+    private func seal(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var sealing = encryptor else { return }
+        encryptor = nil
+        defer { encryptor = sealing }
+        try sealing.update(bytes, into: &buffer)
     }
 
     func flush() async throws {
@@ -66,7 +97,21 @@ public final class TarObjectWriter {
 
     /// Ends the stream: the codec's trailer, the last part, then the object made visible.
     func finish() async throws -> Result {
-        if let compressor { try compressor.finish(into: &buffer) }
+        let sha256 = digest.finalize()
+        if var sealing = encryptor {
+            encryptor = nil
+            if let compressor {
+                compressed.removeAll(keepingCapacity: true)
+                try compressor.finish(into: &compressed)
+                try compressed.withUnsafeBytes { try sealing.update($0, into: &buffer) }
+            }
+            guard let trailer = ContentTrailer(sha256Hex: sha256, size: tarBytes) else {
+                throw BackupError(.localIO, "Cannot record the content of \(key)")
+            }
+            try sealing.finish(trailer: trailer, into: &buffer)
+        } else if let compressor {
+            try compressor.finish(into: &buffer)
+        }
         try await flushFullParts()
         if !buffer.isEmpty || partCount == 0 { try await send(buffer) }
         buffer = []
@@ -75,7 +120,7 @@ public final class TarObjectWriter {
         guard outcome == .created else {
             throw BackupError(.refused, "\(key) already exists in the archive; a backup never replaces an object")
         }
-        return Result(key: key, storedBytes: storedBytes, tarBytes: tarBytes, sha256: digest.finalize())
+        return Result(key: key, storedBytes: storedBytes, tarBytes: tarBytes, sha256: sha256)
     }
 
     func abort() async {

@@ -182,10 +182,11 @@ public struct CatalogDeletion: Sendable {
     }
 
     /// barman-cloud's order (so dry-run reports match): the data tar, then tablespace tars by
-    /// oid, each followed by its split parts; then any other object of the folder by key.
+    /// oid, each followed by its split parts; then any other object of the folder by key (an
+    /// encrypted tar among them: barman-cloud knows no `.cwenc` tar).
     public static func deletionOrder(_ keys: [String], folder: String) -> [String] {
         func rank(_ key: String) -> (group: Int, oid: Int, part: Int, key: String) {
-            guard let tar = BackupTarName.parse(String(key.dropFirst(folder.count))) else {
+            guard !EncryptedObjectName.isEncrypted(key), let tar = BackupTarName.parse(String(key.dropFirst(folder.count))) else {
                 return (1, 0, 0, key)
             }
             return (0, tar.name == "data" ? -1 : Int(tar.name) ?? 0, tar.part, key)

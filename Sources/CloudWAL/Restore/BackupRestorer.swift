@@ -14,10 +14,16 @@ public struct BackupRestorer: Sendable {
     public var store: any ObjectStore { catalog.store }
     public var layout: ArchiveLayout { catalog.layout }
     var logger: Logger { catalog.logger }
+    /// The keys for an encrypted backup (`--encryption-keyring`); the objects' headers say which.
+    let keys: (any ObjectKeyProvider)?
 
-    public init(store: any ObjectStore, layout: ArchiveLayout, logger: Logger) {
+    public init(store: any ObjectStore, layout: ArchiveLayout, logger: Logger, keys: (any ObjectKeyProvider)? = nil) {
         catalog = BackupCatalog(store: store, layout: layout, logger: logger)
+        self.keys = keys
     }
+
+    /// Turns stored parts into tar bytes (decrypting, decompressing), as verify does.
+    var partReader: BackupPartReader { BackupPartReader(store: store, layout: layout, keys: keys) }
 
     public func restore(_ request: RestoreRequest, progress: (any RestoreProgress)? = nil) async throws -> RestoreOutcome {
         let destination = try RestoreDirectories.absolutePath(request.recoveryDirectory)

@@ -10,6 +10,9 @@ public struct BackupTarFiles: Sendable, Equatable {
         public let index: Int
         public let compression: Compression?
         public let storedBytes: Int
+
+        /// Stored encrypted (`.cwenc`): read through the backup's keys.
+        public var isEncrypted: Bool { EncryptedObjectName.isEncrypted(fileName) }
     }
 
     /// One tar stream: PGDATA (`oid == nil`) or a tablespace.
@@ -35,7 +38,7 @@ public struct BackupTarFiles: Sendable, Equatable {
         var ignored: [String] = []
         for object in objects where object.key.hasPrefix(backupPrefix) {
             let fileName = String(object.key.dropFirst(backupPrefix.count))
-            if fileName == "backup.info" || fileName == BackupManifest.fileName || fileName.contains("/") { continue }
+            if fileName == "backup.info" || BackupManifest.isManifest(fileName) || fileName.contains("/") { continue }
             guard let parsed = BackupTarName.parse(fileName) else {
                 ignored.append(fileName)
                 continue

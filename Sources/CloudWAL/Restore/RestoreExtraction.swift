@@ -39,38 +39,31 @@ extension BackupRestorer {
         var endedCleanly = false
         for part in group.parts {
             logger.debug("Extracting \(part.key) to \(directory)")
-            let download = try await store.get(part.key)
-            var decompression = try part.compression.map { BoundedDecompression(try $0.makeDecompressor()) }
             // Hashing costs a tenth of the CPU of a restore: only when a manifest can check it.
             var digest: ContentDigest? = manifest == nil ? nil : ContentDigest()
             var plainBytes = 0
-            var stored = 0
+            var fetched = counters.stored
+            let (tarBefore, totalStored) = (counters.tar, counters.totalStored)
             func consume(_ bytes: UnsafeRawBufferPointer) throws {
                 digest?.update(bytes)
                 plainBytes += bytes.count
                 try reader.feed(bytes, into: extractor)
             }
+            func report(_ count: Int) {
+                fetched += Int64(count)
+                progress?.update(
+                    storedBytes: fetched, totalStoredBytes: totalStored, tarBytes: tarBefore + Int64(plainBytes))
+            }
+            let stored: Int
             do {
-                for try await chunk in download.chunks {
-                    stored += chunk.count
-                    counters.stored += Int64(chunk.count)
-                    if decompression != nil {
-                        try chunk.withUnsafeBytes { input in try decompression?.feed(input, consume) }
-                    } else {
-                        try chunk.withUnsafeBytes(consume)
-                    }
-                    progress?.update(
-                        storedBytes: counters.stored, totalStoredBytes: counters.totalStored,
-                        tarBytes: counters.tar + Int64(plainBytes))
-                }
-                try decompression?.decompressor.finish()
-            } catch let error as CompressionError {
-                throw BackupError(.corrupt, "\(part.key) is corrupt: \(error.message)")
+                // The one place stored bytes become tar bytes, decrypted and decompressed as verify reads them.
+                stored = try await partReader.read(part, fetched: report, sink: consume)
             } catch let error as TarError {
                 throw BackupError(.corrupt, "\(part.key) is not a valid tar: \(error.message)")
             } catch let error as SystemError {
                 throw BackupError(.localIO, "Cannot restore \(part.key): \(error)")
             }
+            counters.stored = fetched
             counters.tar += Int64(plainBytes)
             if let manifest, let digest {
                 try verify(part, sha256: digest.finalize(), tarBytes: plainBytes, storedBytes: stored, manifest: manifest)

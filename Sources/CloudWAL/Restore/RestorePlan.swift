@@ -26,7 +26,9 @@ extension BackupRestorer {
         // Where each tar goes; every destination must be empty before anything is written.
         let (targets, links) = try place(tars, info: info, destination: destination, relocations: relocations)
 
-        let manifest = try await readManifest(prefix: prefix, listing: listing)
+        // Read (and for an encrypted backup decrypted) before anything is written, so a missing
+        // key is reported while the destination is still untouched.
+        let manifest = try await readManifest(prefix: prefix, listing: listing, parts: tars.groups.flatMap(\.parts))
         if let manifest {
             let present = Set(tars.fileNames)
             for key in manifest.files.map(\.key).sorted() where !present.contains(key) {
@@ -70,11 +72,25 @@ extension BackupRestorer {
         return (targets, links)
     }
 
-    private func readManifest(prefix: String, listing: ObjectListing) async throws -> BackupManifest? {
-        let key = prefix + BackupManifest.fileName
-        guard listing.objects.contains(where: { $0.key == key }) else { return nil }
-        let bytes = try await store.get(key).collect(limit: 16 << 20)
-        guard let manifest = BackupManifest(json: String(decoding: bytes, as: UTF8.self)) else {
+    private func readManifest(
+        prefix: String, listing: ObjectListing, parts: [BackupTarFiles.Part]
+    ) async throws -> BackupManifest? {
+        let found = BackupManifestFile.find(in: listing.objects, prefix: prefix)
+        if let mismatch = BackupManifestFile.mismatch(found, parts: parts) {
+            throw BackupError(.corrupt, "Backup in \(prefix) cannot be trusted: \(mismatch)")
+        }
+        let key: String
+        switch found {
+        case .absent: return nil
+        case .plain(let plain): key = plain
+        case .encrypted(let encrypted): key = encrypted
+        case .ambiguous:
+            throw BackupError(.corrupt, "\(prefix) holds both \(BackupManifest.fileName) and \(BackupManifest.encryptedFileName)")
+        }
+        let isEncrypted = found == .encrypted(key: key)
+        guard let manifest = try await BackupManifestFile.read(
+            key: key, encrypted: isEncrypted, store: store, layout: layout, keys: keys)
+        else {
             throw BackupError(.corrupt, "\(key) is not a manifest this version understands")
         }
         return manifest

@@ -60,7 +60,7 @@ public struct BackupTarLayout: Sendable, Equatable {
             let fileName = String(object.key.dropFirst(prefix.count))
             if fileName.hasPrefix("annotations/") { continue }
             sizes[fileName] = object.size
-            if fileName == "backup.info" || fileName == BackupManifest.fileName { continue }
+            if fileName == "backup.info" || BackupManifest.isManifest(fileName) { continue }
             guard !fileName.contains("/"), let parsed = BackupTarName.parse(fileName) else {
                 unexpected.append(fileName)
                 continue

@@ -13,9 +13,21 @@ public struct Verifier: Sendable {
     var store: any ObjectStore { catalog.store }
     var layout: ArchiveLayout { catalog.layout }
     var logger: Logger { catalog.logger }
+    /// The keys for encrypted backups and WAL (`--encryption-keyring`). Without them an
+    /// encrypted object ends the run with an error naming the key it needs.
+    let keys: (any ObjectKeyProvider)?
 
-    public init(store: any ObjectStore, layout: ArchiveLayout, logger: Logger) {
+    public init(store: any ObjectStore, layout: ArchiveLayout, logger: Logger, keys: (any ObjectKeyProvider)? = nil) {
         catalog = BackupCatalog(store: store, layout: layout, logger: logger)
+        self.keys = keys
+    }
+
+    /// Backup parts read as restore reads them (decrypted, decompressed).
+    var partReader: BackupPartReader { BackupPartReader(store: store, layout: layout, keys: keys) }
+
+    /// WAL read as wal-restore reads it.
+    var walReader: WALObjectReader {
+        WALObjectReader(store: store, decryption: keys.map { WALDecryption(keys: $0, serverName: layout.serverName) })
     }
 
     public func verify(_ request: VerifyRequest) async throws -> VerifyReport {

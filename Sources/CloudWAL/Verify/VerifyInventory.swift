@@ -40,7 +40,6 @@ struct VerifyInventory: Sendable {
 }
 
 extension Verifier {
-    static let manifestLimit = 16 << 20
     static let historyLimit = 1 << 20
 
     func takeInventory(of infos: [BackupInfo], jobs: Int) async throws -> VerifyInventory {
@@ -85,22 +84,33 @@ extension Verifier {
     }
 
     private func readManifest(prefix: String, objects: [ObjectInfo]) async throws -> BackupEvidence.ManifestState {
-        let key = prefix + BackupManifest.fileName
-        guard objects.contains(where: { $0.key == key }) else { return .absent }
+        let found = BackupManifestFile.find(in: objects, prefix: prefix)
+        let parts = BackupTarLayout(objects: objects, prefix: prefix).parts
+        if let mismatch = BackupManifestFile.mismatch(found, parts: parts) { return .unreadable(mismatch) }
+        let key: String
+        switch found {
+        case .absent: return .absent
+        case .plain(let plain): key = plain
+        case .encrypted(let encrypted): key = encrypted
+        case .ambiguous:
+            return .unreadable("both \(BackupManifest.fileName) and \(BackupManifest.encryptedFileName) are stored")
+        }
+        let name = String(key.dropFirst(prefix.count))
         do {
-            let bytes = try await store.get(key).collect(limit: Self.manifestLimit)
-            guard let manifest = BackupManifest(json: String(decoding: bytes, as: UTF8.self)) else {
-                return .unreadable("\(BackupManifest.fileName) is not a manifest this version understands")
+            guard let manifest = try await BackupManifestFile.read(
+                key: key, encrypted: found == .encrypted(key: key), store: store, layout: layout, keys: keys)
+            else {
+                return .unreadable("\(name) is not a manifest this version understands")
             }
             return .present(manifest)
         } catch {
-            return .unreadable("\(BackupManifest.fileName) is unreadable: \(try ReadProblem.describe(error))")
+            return .unreadable("\(name) is unreadable: \(try ReadProblem.describe(error))")
         }
     }
 
     /// Every `.history` file in the archive (they are few and small), parsed.
     private func readHistories(_ index: WALArchiveIndex, jobs: Int) async throws -> [UInt32: VerifyInventory.HistoryRead] {
-        let reader = WALObjectReader(store: store)
+        let reader = walReader
         let files = index.histories.keys.sorted().compactMap { index.histories[$0]?.first }
         let reads = try await BoundedConcurrency.map(files, limit: jobs) { stored -> (UInt32, VerifyInventory.HistoryRead) in
             var bytes: [UInt8] = []

@@ -39,8 +39,7 @@ extension Verifier {
         }
         queue += inventory.walToRead.map(ReadJob.wal)
 
-        let partReader = BackupPartReader(store: store)
-        let walReader = WALObjectReader(store: store)
+        let (partReader, walReader) = (self.partReader, self.walReader)
         let results = try await BoundedConcurrency.map(queue, limit: jobs) { job -> ReadResult in
             switch job {
             case let .part(id, part):

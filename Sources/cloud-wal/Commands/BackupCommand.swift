@@ -14,8 +14,9 @@ struct BackupCommand: CloudCommand {
         discussion: """
             Runs on the database host: it reads PGDATA directly while PostgreSQL's backup API \
             (pg_backup_start/pg_backup_stop) keeps the copy consistent. WAL is archived separately, \
-            by wal-archive in archive_command. Exit status: 0 done, 1 the backup failed, 2 cannot \
-            connect to the storage, 3 bad input.
+            by wal-archive in archive_command. With --encryption-keyring every tar and the manifest \
+            are encrypted (backup.info stays plain, for the catalog commands). Exit status: 0 done, \
+            1 the backup failed, 2 cannot connect to the storage, 3 bad input.
             """,
         // -h is barman-cloud's --host, so help is --help only.
         helpNames: [.long])
@@ -29,6 +30,7 @@ struct BackupCommand: CloudCommand {
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var tagging: TagOptions
     @OptionGroup var writing: StorageWriteOptions
+    @OptionGroup var encryption: EncryptionOptions
 
     @Option(name: [.customShort("h"), .customLong("host")], help: "PostgreSQL host or socket directory (default: PGHOST, then /var/run/postgresql).")
     var host: String?
@@ -69,6 +71,7 @@ struct BackupCommand: CloudCommand {
         configuration.immediateCheckpoint = immediateCheckpoint
         configuration.name = name
         configuration.tags = try tagging.parsed()
+        configuration.encryption = try encryption.keyring()
         try configuration.validate()
         if maxBandwidth != nil { logger.warning("--max-bandwidth is not enforced by cloud-wal") }
         var cloud = common.cloudOptions(logger: logger)

@@ -1,13 +1,14 @@
 import ArgumentParser
 import CloudWAL
 
-/// Client-side encryption, for the commands that write or read WAL (`wal-archive`,
-/// `wal-restore`, `serve`). Apart from barman-cloud's `-e/--encryption`, which is the store's own.
+/// Client-side encryption, for the commands that write or read WAL and base backups
+/// (`wal-archive`, `wal-restore`, `backup`, `verify`, `serve`). Apart from barman-cloud's
+/// `-e/--encryption`, which is the store's own.
 struct EncryptionOptions: ParsableArguments {
     @Option(
         name: .spelled(.encryptionKeyring),
         help: ArgumentHelp(
-            "Encrypt what is archived with the first key of this keyring file, and decrypt with any of its keys (made by 'cloud-wal keyring add'; mode 0600, ours).",
+            "Encrypt what is stored with the first key of this keyring file, and decrypt with any of its keys (made by 'cloud-wal keyring add'; mode 0600, ours).",
             valueName: "path"))
     var encryptionKeyring: String?
 

@@ -62,12 +62,13 @@ struct RestoreCommand: CloudCommand {
     @Option(name: .customLong("recovery-target-action"), help: "pause (default), promote or shutdown when the target is reached.")
     var recoveryTargetAction: RecoveryTargetAction?
 
-    // Not EncryptionOptions: this keyring is read by PostgreSQL's user during recovery, not by
-    // this command (which may run as another user), so it is passed on, not loaded here.
+    // Not EncryptionOptions: this keyring is also read by PostgreSQL's user during recovery, and
+    // this command may run as another user, so it is passed on, and a failure to load it here
+    // matters only for an encrypted backup.
     @Option(
         name: .spelled(.encryptionKeyring),
         help: ArgumentHelp(
-            "The keyring the written restore_command passes to wal-restore, for WAL archived with --encryption-keyring (base backups are not encrypted yet).",
+            "Decrypt an encrypted backup with this keyring, and pass it to wal-restore in the written restore_command, for WAL archived with --encryption-keyring.",
             valueName: "path"))
     var encryptionKeyring: String?
 
@@ -82,7 +83,9 @@ struct RestoreCommand: CloudCommand {
         let request = try RestoreRequest(arguments(cloud: cloud))
         let archive = try common.openArchive(url: source.sourceURL, serverName: source.serverName, cloud: cloud)
         if try await common.runConnectivityTestIfRequested(archive, logger: logger) { return }
-        let restorer = BackupRestorer(store: archive.store, layout: archive.layout, logger: logger)
+        let restorer = BackupRestorer(
+            store: archive.store, layout: archive.layout, logger: logger,
+            keys: encryptionKeyring.map { DeferredKeyring(path: $0) })
         let progress: (any RestoreProgress)? = isatty(2) != 0 && common.quiet == 0 ? TerminalProgressLine() : nil
         let outcome = try await restorer.restore(request, progress: progress)
         let verified = outcome.verifiedByManifest ? ", verified against its manifest" : ""

@@ -91,6 +91,8 @@ struct ServeCommand: CloudCommand {
             compression: plan.archiver.compression, compressionLevel: plan.archiver.compressionLevel,
             tags: plan.archiver.tags)
         backupConfiguration.localDataDirectory = settings.dataDirectory
+        // The sidecar's keyring encrypts base backups as it encrypts WAL.
+        backupConfiguration.encryption = plan.archiver.encryption
         // Whoever calls /backup-push waits for it (as WAL-E's did): no spread checkpoint first.
         backupConfiguration.immediateCheckpoint = true
         let runner = LibraryBackupRunner(
@@ -107,14 +109,9 @@ struct ServeCommand: CloudCommand {
                     archiveIdentity: "\(destination.url) \(destination.serverName)"),
                 logger: logger)
             : nil
-        // Base backups are not encrypted yet: with a keyring, /backups is off rather than storing
-        // the database in the clear next to encrypted WAL.
-        if plan.archiver.encryption != nil {
-            logger.warning("Base backups through /backups are off: client-side encryption covers WAL only so far")
-        }
         let routes = SidecarRoutes(
             settings: settings, operations: operations,
-            backupRunner: plan.archiver.encryption == nil ? runner : nil, lookAhead: lookAhead, logger: logger)
+            backupRunner: runner, lookAhead: lookAhead, logger: logger)
         logger.info("archiving to \(destination.url) as server \(destination.serverName)")
         try await SidecarServer(routes: routes, logger: logger).run()
     }

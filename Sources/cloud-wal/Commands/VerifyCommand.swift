@@ -10,7 +10,7 @@ struct VerifyCommand: CloudCommand {
         discussion: """
             BACKUP_ID is an id, latest/last, oldest/first, last-failed or a backup name; without \
             it (and without --all) the latest DONE backup is checked. Every tar is streamed, \
-            decompressed and compared with the backup's manifest (barman-cloud's backups have none: \
+            decrypted (encrypted backups need --encryption-keyring), decompressed and compared with the backup's manifest (barman-cloud's backups have none: \
             each tar is read to its end), and every WAL segment from the backup's begin WAL to the \
             newest one, on every timeline recovery can follow, is read and checked: gaps, segments \
             stored twice, .history files, recorded SHA-256, size, page header, system identifier. \
@@ -24,6 +24,8 @@ struct VerifyCommand: CloudCommand {
     var overallDeadline: Duration? { common.overallDeadline(byDefault: false) }
 
     @OptionGroup var source: SourceArchive
+
+    @OptionGroup var encryption: EncryptionOptions
 
     @Argument(help: "The backup: an id, latest, oldest, last-failed or a name (default: latest).")
     var backupID: String?
@@ -39,10 +41,11 @@ struct VerifyCommand: CloudCommand {
 
     func execute() async throws {
         let request = try VerifyRequest(backupID: backupID, all: all, jobs: jobs)
+        let keys = try encryption.keyring()
         let logger = common.makeLogger()
         let archive = try common.openArchive(url: source.sourceURL, serverName: source.serverName, cloud: common.cloudOptions(logger: logger))
         if try await common.runConnectivityTestIfRequested(archive, logger: logger) { return }
-        let report = try await Verifier(store: archive.store, layout: archive.layout, logger: logger).verify(request)
+        let report = try await Verifier(store: archive.store, layout: archive.layout, logger: logger, keys: keys).verify(request)
         switch format {
         case .console: StandardOutput.write(VerifyOutput.consoleLines(report))
         case .json: StandardOutput.write([VerifyOutput.json(report).rendered])
